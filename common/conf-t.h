@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Configuration as plain structs: no DPDK types here, so the parser and its
+ * tests build and run without an EAL.
+ */
+#ifndef WG_CONF_T_H
+#define WG_CONF_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WG_CONF_NAME_MAX     32
+#define WG_CONF_STR_MAX      256
+#define WG_CONF_MAX_PORTS    8
+#define WG_CONF_MAX_EAL_ARGS 16
+#define WG_CONF_ERR_MAX      512
+#define WG_CONF_MAX_LINES    128   /* >= every key + section + list item once */
+
+struct wg_conf_eal {
+	char file_prefix[64];          /* --file-prefix, shared by all processes */
+	char lcores[64];               /* dataplane -l list; first is the main lcore */
+	uint32_t memory_mb;            /* -m / --socket-mem */
+	bool no_huge;                  /* --no-huge: single-process tests only */
+	char huge_dir[WG_CONF_STR_MAX];
+	char log_level[16];            /* rte_log level name: emerg..debug */
+	char extra_args[WG_CONF_MAX_EAL_ARGS][WG_CONF_STR_MAX];
+	unsigned int n_extra_args;
+};
+
+struct wg_conf_dataplane {
+	uint32_t burst;                /* rx/tx burst size, 1..512 */
+	uint32_t idle_sleep_max_us;    /* idle back-off ceiling; 0 = busy poll */
+	uint32_t idle_spins;           /* empty polls before the first sleep */
+	uint32_t mbufs;                /* packet mbufs in the pool */
+	uint32_t mbuf_cache;           /* per-lcore mempool cache */
+	uint32_t arp_entries;          /* ARP cache capacity per lcore (power of 2) */
+	uint32_t arp_reachable_ms;     /* entry is trusted this long after confirmation */
+	uint32_t arp_retry_ms;         /* interval between unanswered requests */
+	uint32_t arp_max_probes;       /* unanswered requests before an entry fails */
+};
+
+struct wg_conf_port {
+	char name[WG_CONF_NAME_MAX];   /* operator's label */
+	char dev[WG_CONF_STR_MAX];     /* vdev args ("net_tap0,iface=wgtap0") or PCI address */
+	uint8_t mac[6];                /* override; used when mac_set */
+	bool mac_set;
+	uint32_t ipv4;                 /* our address, network byte order */
+	uint8_t prefix_len;            /* 0..32 */
+	uint32_t gateway;              /* network byte order, 0 = none */
+	uint16_t mtu;                  /* 68..9000 */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	bool csum_offload;             /* use HW checksums when the port has them */
+};
+
+struct wg_conf_instances {
+	uint32_t max;                  /* registry slots (control + logic) */
+	uint32_t ring_size;            /* entries per ring, power of 2 */
+	uint32_t msg_mbufs;            /* mbufs in the message pool */
+	uint32_t heartbeat_ms;         /* how often each side beats */
+	uint32_t dead_after_ms;        /* no beat for this long = dead */
+	uint32_t lcore_base;           /* control uses lcore_base, logic k uses lcore_base+1+k */
+};
+
+struct wg_conf_logic {
+	uint32_t count;                /* logic instances the launcher starts */
+};
+
+/* Where a key was read: wg_conf_parse_string records the 1-based line of
+ * every key and list item it sets, so wg_conf_validate can point at the line
+ * of a cross-field problem. Not configuration: wg_conf_dump ignores it. */
+struct wg_conf_line {
+	uint16_t off;                  /* offset of the field in struct wg_conf */
+	uint16_t len;                  /* its size: tells a section from its first field */
+	uint32_t line;
+};
+
+struct wg_conf {
+	char path[WG_CONF_STR_MAX];    /* file the config came from, for messages */
+	struct wg_conf_eal eal;
+	struct wg_conf_dataplane dataplane;
+	struct wg_conf_port ports[WG_CONF_MAX_PORTS];
+	unsigned int n_ports;
+	struct wg_conf_instances instances;
+	struct wg_conf_logic logic;
+	struct wg_conf_line lines[WG_CONF_MAX_LINES]; /* keep last: equality of two configs
+	                                              * is memcmp up to offsetof(lines) */
+	unsigned int n_lines;
+};
+
+#endif /* WG_CONF_T_H */

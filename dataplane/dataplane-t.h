@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Dataplane process state: one struct wg_worker per poll-mode lcore, owned
+ * by that lcore alone (shared-nothing), plus read-only process-wide state.
+ */
+#ifndef WG_DATAPLANE_T_H
+#define WG_DATAPLANE_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "arp-t.h"
+#include "backoff.h"
+#include "conf-t.h"
+#include "net-t.h"
+#include "registry-t.h"
+
+#define WG_STATS_MZ_NAME  "wg_dp_stats"
+#define WG_MAX_BURST      512u
+#define WG_MONITOR_MS     10      /* monitor pass interval */
+
+struct wg_port {
+	uint16_t port_id;
+	uint16_t n_queues;
+	char name[WG_CONF_NAME_MAX];
+	char dev_name[64];
+	char driver[32];
+	struct wg_iface iface;
+};
+
+/* Per-worker counters in a memzone so other processes (control's metrics)
+ * and the telemetry thread can read them. Written only by the worker. */
+struct wg_worker_stats {
+	struct wg_net_stats net;
+	uint64_t loops;
+	uint64_t idle_sleeps;
+	uint64_t msgs_tx;
+	uint64_t msgs_rx;
+	uint64_t msgs_no_handler;
+	uint64_t pkt_pool_empty;
+} __rte_cache_aligned;
+
+struct wg_dp_stats {
+	uint32_t n_workers;
+	struct wg_worker_stats w[WG_REG_MAX_WORKERS];
+};
+
+struct wg_txq {
+	uint16_t n;
+	struct rte_mbuf *pkts[WG_MAX_BURST];
+};
+
+struct wg_dataplane;
+
+struct wg_worker {
+	struct wg_dataplane *dp;           /* read-only here, except in run_monitor mode */
+	unsigned int idx;
+	unsigned int lcore_id;
+	bool run_monitor;                  /* single-lcore mode: also the monitor */
+	uint16_t queue_id;
+	uint16_t burst;
+	unsigned int n_ports;
+	const struct wg_port *ports;
+	struct wg_arp_cache arp[WG_CONF_MAX_PORTS];
+	struct wg_txq txq[WG_CONF_MAX_PORTS];
+	struct rte_mempool *pkt_pool;
+	struct rte_mempool *msg_pool;
+	struct wg_registry *reg;
+	struct rte_ring *to_inst[WG_REG_MAX_SLOTS];
+	struct rte_ring *from_inst[WG_REG_MAX_SLOTS];
+	struct wg_worker_stats *stats;
+	struct wg_backoff backoff;
+	uint64_t tsc_per_ms;
+	uint64_t next_arp_tsc;
+	uint64_t next_ping_tsc;
+	uint64_t ping_tsc;
+} __rte_cache_aligned;
+
+struct wg_dataplane {
+	const struct wg_conf *conf;
+	struct wg_port ports[WG_CONF_MAX_PORTS];
+	unsigned int n_ports;
+	unsigned int n_workers;
+	struct wg_worker *workers;         /* n_workers, hugepage memory */
+	struct rte_mempool *pkt_pool;
+	struct rte_mempool *msg_pool;
+	struct wg_registry *reg;
+	struct wg_dp_stats *stats;
+	uint64_t start_tsc;
+	volatile bool quit;
+};
+
+#endif /* WG_DATAPLANE_T_H */

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The poll-mode loop of one dataplane lcore: rx bursts from its queue on
+ * every port, the L2/L3 input path, tx bursts, the message rings to the
+ * secondaries, and coarse timers. Run to completion, no locks, no syscalls
+ * except the idle nap.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "arp.h"
+#include "dataplane.h"
+#include "log.h"
+#include "msgring.h"
+#include "net.h"
+#include "registry.h"
+#include "wg_internal.pb-c.h"
+
+#ifndef WG_VERSION
+#define WG_VERSION "dev"
+#endif
+
+RTE_LOG_REGISTER(wg_worker_logtype, wg.worker, INFO);
+#define WORKER_LOG(l, ...) WG_LOG(wg_worker_logtype, l, "worker", __VA_ARGS__)
+
+#define ARP_TIMER_MS   100
+#define MSG_BURST      32
+
+static volatile bool *worker_quit;
+
+void
+wg_worker_set_quit(volatile bool *quit)
+{
+	worker_quit = quit;
+}
+
+int
+wg_worker_init(struct wg_dataplane *dp, struct wg_worker *w, unsigned int idx,
+	       unsigned int lcore_id)
+{
+	const struct wg_conf_dataplane *dc = &dp->conf->dataplane;
+	char name[RTE_RING_NAMESIZE];
+	size_t arp_sz = wg_arp_cache_memsize(dc->arp_entries);
+	unsigned int p, s;
+	int ret;
+
+	w->dp = dp;
+	w->idx = idx;
+	w->lcore_id = lcore_id;
+	w->queue_id = (uint16_t)idx;
+	w->burst = (uint16_t)RTE_MIN(dc->burst, WG_MAX_BURST);
+	w->n_ports = dp->n_ports;
+	w->ports = dp->ports;
+	w->pkt_pool = dp->pkt_pool;
+	w->msg_pool = dp->msg_pool;
+	w->reg = dp->reg;
+	w->stats = &dp->stats->w[idx];
+	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
+	wg_backoff_init(&w->backoff, dc->idle_spins, dc->idle_sleep_max_us);
+
+	for (p = 0; p < w->n_ports; p++) {
+		void *mem = rte_zmalloc_socket("wg_arp", arp_sz, RTE_CACHE_LINE_SIZE,
+					       (int)rte_lcore_to_socket_id(lcore_id));
+
+		if (mem == NULL)
+			return -ENOMEM;
+		ret = wg_arp_cache_init(&w->arp[p], mem, dc->arp_entries,
+					dc->arp_reachable_ms, dc->arp_retry_ms,
+					dc->arp_max_probes);
+		if (ret < 0)
+			return ret;
+	}
+	for (s = 0; s < dp->reg->n_slots; s++) {
+		wg_ring_name(name, sizeof(name), false, s, idx);
+		w->to_inst[s] = rte_ring_lookup(name);
+		wg_ring_name(name, sizeof(name), true, s, idx);
+		w->from_inst[s] = rte_ring_lookup(name);
+		if (w->to_inst[s] == NULL || w->from_inst[s] == NULL)
+			return -ENOENT;
+	}
+	return 0;
+}
+
+static inline uint32_t
+rx_hints(const struct rte_mbuf *m)
+{
+	uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	uint32_t f = 0;
+
+	if (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		f |= WG_RX_IP_CSUM_GOOD;
+	else if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		f |= WG_RX_IP_CSUM_BAD;
+	if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		f |= WG_RX_L4_CSUM_GOOD;
+	else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		f |= WG_RX_L4_CSUM_BAD;
+	return f;
+}
+
+static inline void
+tx_flush(struct wg_worker *w, unsigned int p)
+{
+	struct wg_txq *q = &w->txq[p];
+	uint16_t sent, i;
+
+	if (q->n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->ports[p].port_id, w->queue_id, q->pkts, q->n);
+	for (i = sent; i < q->n; i++) {
+		w->stats->net.tx_full++;
+		rte_pktmbuf_free(q->pkts[i]);
+	}
+	for (i = 0; i < sent; i++) {
+		w->stats->net.tx_pkts++;
+		w->stats->net.tx_bytes += rte_pktmbuf_pkt_len(q->pkts[i]);
+	}
+	q->n = 0;
+}
+
+static inline void
+tx_queue(struct wg_worker *w, unsigned int p, struct rte_mbuf *m)
+{
+	struct wg_txq *q = &w->txq[p];
+
+	q->pkts[q->n++] = m;
+	if (q->n == w->burst)
+		tx_flush(w, p);
+}
+
+static unsigned int
+rx_port(struct wg_worker *w, unsigned int p, uint64_t now_ms)
+{
+	struct rte_mbuf *pkts[WG_MAX_BURST];
+	const struct wg_iface *ifc = &w->ports[p].iface;
+	struct wg_net_stats *st = &w->stats->net;
+	uint16_t n, i;
+
+	n = rte_eth_rx_burst(w->ports[p].port_id, w->queue_id, pkts, w->burst);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct wg_pkt_info info;
+		uint16_t len = rte_pktmbuf_data_len(m);
+		enum wg_net_verdict v;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (unlikely(m->nb_segs != 1)) {
+			st->rx_pkts++;
+			st->rx_multiseg++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		v = wg_net_input(ifc, &w->arp[p], st, rte_pktmbuf_mtod(m, uint8_t *), &len,
+				 rx_hints(m), now_ms, &info);
+		switch (v) {
+		case WG_NET_TX:
+			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
+			m->ol_flags = 0;
+			tx_queue(w, p, m);
+			break;
+		case WG_NET_TCP:
+		case WG_NET_UDP:
+			/* transports attach here (TCP issue); until then the
+			 * kernel peer sees silence, as from a filtered port */
+			st->l4_no_handler++;
+			rte_pktmbuf_free(m);
+			break;
+		default:
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	return n;
+}
+
+struct probe_ctx {
+	struct wg_worker *w;
+	unsigned int port;
+};
+
+static void
+arp_probe(void *arg, uint32_t ip, const uint8_t *mac)
+{
+	struct probe_ctx *pc = arg;
+	struct wg_worker *w = pc->w;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pkt_pool);
+	uint8_t *buf;
+	uint16_t len;
+
+	if (m == NULL) {
+		w->stats->pkt_pool_empty++;
+		return;
+	}
+	buf = (uint8_t *)rte_pktmbuf_append(m, 60);
+	len = buf ? wg_arp_build_request(&w->ports[pc->port].iface, ip, mac, buf, 60) : 0;
+	if (len == 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->stats->net.arp_tx_request++;
+	tx_queue(w, pc->port, m);
+}
+
+static void
+arp_announce(struct wg_worker *w)
+{
+	unsigned int p;
+
+	for (p = 0; p < w->n_ports; p++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pkt_pool);
+		uint8_t *buf = m ? (uint8_t *)rte_pktmbuf_append(m, 60) : NULL;
+
+		if (buf == NULL || wg_arp_build_announce(&w->ports[p].iface, buf, 60) == 0) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		tx_queue(w, p, m);
+		tx_flush(w, p);
+	}
+}
+
+/* Send m to instance slot s; counted, never blocks. */
+static void
+msg_send(struct wg_worker *w, unsigned int s, struct rte_mbuf *m)
+{
+	struct wg_slot_wstats *ws = &w->reg->wstats[s][w->idx];
+
+	if (rte_ring_sp_enqueue(w->to_inst[s], m) != 0) {
+		ws->tx_full++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ws->tx_msgs++;
+	w->stats->msgs_tx++;
+}
+
+static void
+hello_ack(struct wg_worker *w, unsigned int s, const struct wg_msg_hdr *h,
+	  const uint8_t *payload)
+{
+	struct wg_slot_wstats *ws = &w->reg->wstats[s][w->idx];
+	const struct wg_slot *slot = &w->reg->slots[s];
+	Wg__HelloAck ack = WG__HELLO_ACK__INIT;
+	Wg__InstanceHello *hello;
+	struct rte_mbuf *m;
+
+	hello = wg__instance_hello__unpack(NULL, h->len, payload);
+	if (hello == NULL || hello->generation != slot->generation ||
+	    (uint32_t)hello->kind != slot->kind || hello->index != slot->index) {
+		ws->rx_bad++;
+		goto out;
+	}
+	ws->hello_generation = hello->generation;
+	ack.slot = s;
+	ack.worker = w->idx;
+	ack.generation = hello->generation;
+	ack.version = (char *)WG_VERSION;
+	m = wg_msg_new(w->msg_pool, WG_MSG_HELLO_ACK, 0, (uint16_t)(WG_MSG_SRC_DP | w->idx),
+		       h->seq, &ack.base);
+	if (m != NULL)
+		msg_send(w, s, m);
+out:
+	if (hello != NULL)
+		wg__instance_hello__free_unpacked(hello, NULL);
+}
+
+static unsigned int
+poll_instances(struct wg_worker *w, uint64_t now)
+{
+	struct rte_mbuf *ms[MSG_BURST];
+	unsigned int s, i, n, work = 0;
+
+	for (s = 0; s < w->reg->n_slots; s++) {
+		struct wg_slot_wstats *ws;
+
+		if (!wg_slot_alive(&w->reg->slots[s]))
+			continue;
+		ws = &w->reg->wstats[s][w->idx];
+		n = rte_ring_sc_dequeue_burst(w->from_inst[s], (void **)ms, MSG_BURST, NULL);
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *m = ms[i];
+			struct wg_msg_hdr *h;
+
+			ws->rx_msgs++;
+			w->stats->msgs_rx++;
+			if (wg_msg_mbuf_check(m) < 0) {
+				ws->rx_bad++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			h = wg_msg_hdr(m);
+			switch (h->msg_type) {
+			case WG_MSG_HELLO:
+				hello_ack(w, s, h, wg_msg_payload(m));
+				break;
+			case WG_MSG_PONG:
+				ws->pongs++;
+				ws->rtt_last_tsc = now - h->tsc;
+				break;
+			default:
+				/* client-bound traffic arrives with the
+				 * message plane; count it until then */
+				w->stats->msgs_no_handler++;
+				break;
+			}
+			rte_pktmbuf_free(m);
+		}
+		work += n;
+	}
+	return work;
+}
+
+static void
+ping_instances(struct wg_worker *w)
+{
+	unsigned int s;
+
+	for (s = 0; s < w->reg->n_slots; s++) {
+		struct wg_slot_wstats *ws = &w->reg->wstats[s][w->idx];
+		struct rte_mbuf *m;
+
+		if (!wg_slot_alive(&w->reg->slots[s]))
+			continue;
+		m = wg_msg_new(w->msg_pool, WG_MSG_PING, 0, (uint16_t)(WG_MSG_SRC_DP | w->idx),
+			       ++ws->ping_seq, NULL);
+		if (m == NULL)
+			continue;
+		ws->last_ping_tsc = wg_msg_hdr(m)->tsc;
+		msg_send(w, s, m);
+	}
+}
+
+static void
+timers(struct wg_worker *w, uint64_t now, uint64_t now_ms)
+{
+	unsigned int p;
+
+	if (now >= w->next_arp_tsc) {
+		w->next_arp_tsc = now + ARP_TIMER_MS * w->tsc_per_ms;
+		for (p = 0; p < w->n_ports; p++) {
+			struct probe_ctx pc = { .w = w, .port = p };
+
+			wg_arp_age(&w->arp[p], now_ms, arp_probe, &pc);
+		}
+	}
+	if (now >= w->next_ping_tsc) {
+		w->next_ping_tsc = now + w->reg->heartbeat_ms * w->tsc_per_ms;
+		ping_instances(w);
+	}
+}
+
+int
+wg_worker_main(void *arg)
+{
+	struct wg_worker *w = arg;
+	struct wg_worker_epoch *ep = &w->reg->workers[w->idx];
+	uint64_t next_monitor = 0;
+	unsigned int p;
+
+	WORKER_LOG(INFO, "worker %u on lcore %u: queue %u on %u port(s), burst %u, idle nap <= %u us",
+		   w->idx, w->lcore_id, w->queue_id, w->n_ports, w->burst, w->backoff.max_us);
+	arp_announce(w);
+
+	while (!*worker_quit) {
+		uint64_t now = rte_get_tsc_cycles();
+		uint64_t now_ms = now / w->tsc_per_ms;
+		unsigned int work = 0;
+
+		for (p = 0; p < w->n_ports; p++)
+			work += rx_port(w, p, now_ms);
+		work += poll_instances(w, now);
+		timers(w, now, now_ms);
+		if (w->run_monitor && now >= next_monitor) {
+			/* single-lcore mode: the main lcore is also the worker */
+			next_monitor = now + WG_MONITOR_MS * w->tsc_per_ms;
+			wg_monitor_poll(w->dp, now);
+		}
+		for (p = 0; p < w->n_ports; p++)
+			tx_flush(w, p);
+		w->stats->loops++;
+		/* end of iteration: nothing from this pass is in flight */
+		__atomic_store_n(&ep->epoch, ep->epoch + 1, __ATOMIC_SEQ_CST);
+		wg_backoff_step(&w->backoff, work);
+		w->stats->idle_sleeps = w->backoff.sleeps;
+	}
+	WORKER_LOG(INFO, "worker %u stopping", w->idx);
+	return 0;
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# run.sh FUZZER SEED_DIR SECONDS: fuzz over a scratch copy of the seeds so the
+# source tree never changes; any crash, leak or sanitizer report fails.
+set -euo pipefail
+fuzzer=$1 seeds=$2 secs=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" "$work/artifacts"
+[ -d "$seeds" ] && cp -r "$seeds"/. "$work/corpus/"
+"$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus"

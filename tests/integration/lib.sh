@@ -1,0 +1,136 @@
+# Shared fixture for integration tests: a private file prefix, TAP name,
+# network namespace and temp dir per test run, all removed on exit.
+# Sourced by test_*.sh; expects WG_BUILD and WG_SRC (set by meson).
+set -euo pipefail
+
+: "${WG_BUILD:?run through meson test}"
+: "${WG_SRC:?run through meson test}"
+
+T_ID=$$
+T_PREFIX=wgt$T_ID
+T_TAP=wgt$T_ID
+T_NS=wgt-$T_ID
+T_DIR=$(mktemp -d /tmp/wgtest.XXXXXX)
+T_CONF=$T_DIR/warpgate.yaml
+T_DP_IP=198.18.7.2
+T_PEER_IP=198.18.7.1
+T_PIDS=()
+
+DP=$WG_BUILD/dataplane/warpgate-dataplane
+CONTROL=$WG_BUILD/control/warpgate-control
+LOGIC=$WG_BUILD/logic/warpgate-logic
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() { log "FAIL: $*"; dump_logs; exit 1; }
+wgctl() { python3 "$WG_SRC/tools/wgctl.py" -c "$T_CONF" "$@"; }
+# stat NAME: one dataplane counter
+stat() { wgctl query /wg/stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+stat_ge() { [ "$(stat "$1")" -ge "$2" ]; }
+# inst SLOT FIELD: one field of one registry slot
+inst() {
+	wgctl query /wg/instances |
+		python3 -c "import json,sys; d=json.load(sys.stdin); print(d.get('$1', {}).get('$2', ''))"
+}
+# slot_of KIND INDEX: registry slot number holding that identity, or empty
+slot_of() {
+	wgctl query /wg/instances | python3 -c "
+import json, sys
+for k, v in json.load(sys.stdin).items():
+    if v['kind'] == '$1' and v['index'] == $2:
+        print(k)"
+}
+
+dump_logs() {
+	local f
+	for f in "$T_DIR"/*.log; do
+		[ -e "$f" ] || continue
+		echo "----- $f (last 40 lines)"
+		tail -n 40 "$f"
+	done
+}
+
+cleanup() {
+	local rc=$? p
+	for p in "${T_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${T_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	ip netns del "$T_NS" 2>/dev/null || true
+	ip link del "$T_TAP" 2>/dev/null || true
+	rm -rf "$T_DIR" "/var/run/dpdk/$T_PREFIX"
+	exit $rc
+}
+trap cleanup EXIT
+
+# write_conf [extra YAML appended to the dataplane section]
+write_conf() {
+	cat > "$T_CONF" <<EOC
+eal:
+  file_prefix: $T_PREFIX
+  lcores: "0-1"
+  memory_mb: 256
+dataplane:
+  mbufs: 4095
+  idle_sleep_max_us: 200
+  arp_reachable_ms: ${T_ARP_REACHABLE_MS:-30000}
+  arp_retry_ms: 200
+ports:
+  - name: tap0
+    dev: "net_tap0,iface=$T_TAP"
+    ipv4: $T_DP_IP/24
+instances:
+  max: 8
+  msg_mbufs: 2047
+  heartbeat_ms: 50
+  dead_after_ms: 500
+  lcore_base: 8
+logic:
+  count: 2
+EOC
+}
+
+# start NAME CMD...: background process, output in $T_DIR/NAME.log; sets LAST_PID
+start() {
+	local name=$1; shift
+	"$@" > "$T_DIR/$name.log" 2>&1 &
+	LAST_PID=$!
+	T_PIDS+=("$LAST_PID")
+}
+
+start_dataplane() {
+	start dataplane "$DP" -c "$T_CONF"
+	DP_PID=$LAST_PID
+	wgctl wait-ready 60 || fail "dataplane did not come up"
+	# the kernel side: our TAP, moved into a namespace of its own
+	ip netns add "$T_NS"
+	ip link set "$T_TAP" netns "$T_NS"
+	# no IPv6 chatter (router solicitations, DAD) to blur exact counters
+	in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+		"net.ipv6.conf.$T_TAP.disable_ipv6=1"
+	ip -n "$T_NS" addr add "$T_PEER_IP/24" dev "$T_TAP"
+	ip -n "$T_NS" link set "$T_TAP" up
+	ip -n "$T_NS" link set lo up
+	log "dataplane pid $DP_PID up, $T_TAP in netns $T_NS ($T_PEER_IP -> $T_DP_IP)"
+}
+
+in_ns() { ip netns exec "$T_NS" "$@"; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds
+wait_for() {
+	local secs=$1 what=$2 end; shift 2
+	end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || fail "timed out after ${secs}s waiting for: $what"
+		sleep 0.1
+	done
+}
+
+require_root() {
+	[ "$(id -u)" = 0 ] || { echo "integration tests need root"; exit 77; }
+}
+require_root
+write_conf
