@@ -209,7 +209,7 @@ tel_arp(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d
 		n = wg_arp_snapshot(&tdp->workers[w].arp[p], ents, RTE_DIM(ents));
 		for (i = 0; i < n; i++) {
 			struct rte_tel_data *c = rte_tel_data_alloc();
-			char ip[20], mac[20], key[16];
+			char ip[20], mac[20], key[32];
 
 			if (c == NULL)
 				return -ENOMEM;

@@ -15,6 +15,8 @@ T_CONF=$T_DIR/warpgate.yaml
 T_DP_IP=198.18.7.2
 T_PEER_IP=198.18.7.1
 T_PIDS=()
+T_PMD=${T_PMD:-tap}          # tap: net_tap; af_packet: net_af_packet on a veth pair
+T_VETH=wgv$T_ID              # dataplane end of the veth pair (af_packet)
 
 DP=$WG_BUILD/dataplane/warpgate-dataplane
 CONTROL=$WG_BUILD/control/warpgate-control
@@ -61,6 +63,7 @@ cleanup() {
 	done
 	ip netns del "$T_NS" 2>/dev/null || true
 	ip link del "$T_TAP" 2>/dev/null || true
+	ip link del "$T_VETH" 2>/dev/null || true
 	rm -rf "$T_DIR" "/var/run/dpdk/$T_PREFIX"
 	exit $rc
 }
@@ -68,6 +71,11 @@ trap cleanup EXIT
 
 # write_conf [extra YAML appended to the dataplane section]
 write_conf() {
+	if [ "$T_PMD" = af_packet ]; then
+		T_DEV="net_af_packet0,iface=$T_VETH"
+	else
+		T_DEV="net_tap0,iface=$T_TAP"
+	fi
 	cat > "$T_CONF" <<EOC
 eal:
   file_prefix: $T_PREFIX
@@ -80,7 +88,7 @@ dataplane:
   arp_retry_ms: 200
 ports:
   - name: tap0
-    dev: "net_tap0,iface=$T_TAP"
+    dev: "$T_DEV"
     ipv4: $T_DP_IP/24
 instances:
   max: 8
@@ -102,11 +110,18 @@ start() {
 }
 
 start_dataplane() {
+	ip netns add "$T_NS"
+	if [ "$T_PMD" = af_packet ]; then
+		# veth pair: the dataplane reads its end with AF_PACKET, the
+		# kernel peer (T_TAP, same name as with TAP) sits in the netns
+		ip link add "$T_VETH" type veth peer name "$T_TAP"
+		sysctl -qw "net.ipv6.conf.$T_VETH.disable_ipv6=1"
+		ip link set "$T_VETH" up
+	fi
 	start dataplane "$DP" -c "$T_CONF"
 	DP_PID=$LAST_PID
 	wgctl wait-ready 60 || fail "dataplane did not come up"
-	# the kernel side: our TAP, moved into a namespace of its own
-	ip netns add "$T_NS"
+	# the kernel side, moved into a namespace of its own
 	ip link set "$T_TAP" netns "$T_NS"
 	# no IPv6 chatter (router solicitations, DAD) to blur exact counters
 	in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \

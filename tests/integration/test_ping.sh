@@ -39,9 +39,19 @@ log "dataplane ARP requests: $(stat arp_tx_request), kernel replies: $(stat arp_
 
 # 3. fragments: a 3000-byte ping is fragmented by the kernel; we drop and count
 frag0=$(stat ip_frag_drop)
+len0=$(stat ip_bad_len)
 in_ns ping -c 2 -i 0.1 -W 1 -s 3000 "$T_DP_IP" >/dev/null 2>&1 && fail "fragmented ping got a reply"
-[ "$(stat ip_frag_drop)" -ge $((frag0 + 4)) ] || fail "fragments not counted: $(stat ip_frag_drop)"
-log "fragments dropped and counted: $(stat ip_frag_drop)"
+if [ "$T_PMD" = tap ]; then
+	[ "$(stat ip_frag_drop)" -ge $((frag0 + 4)) ] ||
+		fail "fragments not counted: $(wgctl query /wg/stats)"
+else
+	# the af_packet PMD joins a PACKET_FANOUT group with FLAG_DEFRAG, so the
+	# kernel reassembles before we see it: the datagram arrives whole, longer
+	# than the PMD's frame, truncated, and is dropped as a bad length
+	[ $(($(stat ip_frag_drop) - frag0 + $(stat ip_bad_len) - len0)) -ge 2 ] ||
+		fail "oversized datagram not counted: $(wgctl query /wg/stats)"
+fi
+log "fragments dropped and counted: frag $(stat ip_frag_drop), bad length $(stat ip_bad_len)"
 
 # 4. malformed frames: each one moves its own counter, none gets an answer
 snapshot=$(wgctl query /wg/stats)
@@ -54,6 +64,9 @@ import json, sys, collections
 before = json.loads('''$snapshot''')
 after = json.loads('''$after''')
 want = collections.Counter(line.split()[1] for line in open(sys.argv[1]))
+if "$T_PMD" == "af_packet":
+    # a lone fragment waits in the kernel's defrag queue (see above)
+    del want["ip_frag_drop"]
 bad = []
 for counter, n in want.items():
     got = after[counter] - before[counter]
