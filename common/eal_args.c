@@ -9,7 +9,7 @@
 
 #include "eal_args.h"
 
-static int
+static int __attribute__((format(printf, 2, 3)))
 add(struct wg_eal_args *a, const char *fmt, ...)
 {
 	va_list ap;
