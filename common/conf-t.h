@@ -13,7 +13,8 @@
 #define WG_CONF_MAX_PORTS    8
 #define WG_CONF_MAX_EAL_ARGS 16
 #define WG_CONF_ERR_MAX      512
-#define WG_CONF_MAX_LINES    128   /* >= every key + section + list item once */
+#define WG_CONF_MAX_LINES    256   /* >= every key + section + list item once */
+#define WG_CONF_IMPAIR_MS_MAX 10000 /* bound of delay_ms, jitter_ms, reorder_ms */
 
 struct wg_conf_eal {
 	char file_prefix[64];          /* --file-prefix, shared by all processes */
@@ -38,6 +39,24 @@ struct wg_conf_dataplane {
 	uint32_t arp_max_probes;       /* unanswered requests before an entry fails */
 };
 
+/* One direction of a port's impairment stage. The fields are those of
+ * struct wg_impair_conf (dataplane/impair-t.h), in the same order; this
+ * header stays free of dataplane types. All zero: no impairment. */
+struct wg_conf_impair_dir {
+	uint32_t loss_ppm;             /* YAML loss: 5% -> 50000; 0..1000000 */
+	uint32_t dup_ppm;              /* YAML dup */
+	uint32_t reorder_ppm;          /* YAML reorder */
+	uint32_t delay_us;             /* YAML delay_ms (up to 3 decimals); 0..10000 ms */
+	uint32_t jitter_us;            /* YAML jitter_ms */
+	uint32_t reorder_us;           /* YAML reorder_ms; 0 = the stage's default hold */
+};
+
+/* Seeded loss/dup/reorder/delay on a port (tests with real peers). */
+struct wg_conf_impair {
+	uint64_t seed;                 /* same seed + same traffic = same impairment */
+	struct wg_conf_impair_dir rx, tx;
+};
+
 struct wg_conf_port {
 	char name[WG_CONF_NAME_MAX];   /* operator's label */
 	char dev[WG_CONF_STR_MAX];     /* vdev args ("net_tap0,iface=wgtap0") or PCI address */
@@ -50,6 +69,7 @@ struct wg_conf_port {
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	bool csum_offload;             /* use HW checksums when the port has them */
+	struct wg_conf_impair impair;  /* all zero unless the port has an impair section */
 };
 
 struct wg_conf_instances {

@@ -9,8 +9,13 @@
  * walker's recursion depth is fixed by the tables (top level, section, list
  * item), never by the input, and anchors/aliases are refused, not expanded.
  * A failed parse leaves the caller's struct untouched.
+ *
+ * Fixed-point scalars (percentages, milliseconds) are parsed and printed as
+ * decimal text, never through a double: "0.1%" is exactly 1000 ppm and the
+ * dump writes back exactly what is stored.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,8 +56,15 @@ enum conf_type {
 	CT_STR_LIST,    /* char[size / elem][elem]; unsigned int count at aux */
 	CT_SECTION,     /* mapping described by sub */
 	CT_LIST,        /* sequence of mappings described by sub; count at aux */
+	CT_U64,         /* uint64_t, any value */
+	CT_PERCENT,     /* "12.25%", up to 4 decimals -> uint32_t ppm, within [min, max] */
+	CT_MS,          /* milliseconds, up to 3 decimals -> uint32_t us, within [min, max] */
 	CT_NTYPES
 };
+
+/* Flags of a key. */
+#define KF_OMIT_ZERO    0x01   /* an all-zero value is the default: the dump leaves it out */
+/* 0x02..0x80 unused */
 
 struct conf_parser;
 struct conf_key;
@@ -75,9 +87,10 @@ struct conf_key {
 	size_t size;                   /* sizeof the field (whole array for lists) */
 	size_t elem;                   /* lists: sizeof one element */
 	size_t aux;                    /* companion field, see enum conf_type */
-	uint32_t min, max;             /* CT_UINT bounds, inclusive */
+	uint32_t min, max;             /* CT_UINT, CT_PERCENT, CT_MS bounds (stored units), inclusive */
 	conf_set_t set;                /* NULL: the type's setter */
 	const struct conf_section *sub;
+	unsigned int flags;            /* KF_* */
 };
 
 /* The bound must fit the field: a compile error otherwise (negative array). */
@@ -85,6 +98,8 @@ struct conf_key {
 	(FIELD_SIZE(st, f) == 1 ? UINT8_MAX : FIELD_SIZE(st, f) == 2 ? UINT16_MAX : UINT32_MAX)
 #define CHECK_FITS(st, f, hi) \
 	(0 * sizeof(char[(uint64_t)(hi) <= UINT_FIELD_MAX(st, f) ? 1 : -1]))
+#define CHECK_U32(st, f) (0 * sizeof(char[FIELD_SIZE(st, f) == 4 ? 1 : -1]))
+#define CHECK_U64(st, f) (0 * sizeof(char[FIELD_SIZE(st, f) == 8 ? 1 : -1]))
 
 #define KEY_UINT(st, f, lo, hi) { .name = #f, .type = CT_UINT, \
 	.off = offsetof(st, f), .size = FIELD_SIZE(st, f), \
@@ -104,6 +119,18 @@ struct conf_key {
 	.elem = FIELD_SIZE(st, f[0]), .aux = offsetof(st, count) }
 #define KEY_SECTION(st, f, s) { .name = #f, .type = CT_SECTION, \
 	.off = offsetof(st, f), .size = FIELD_SIZE(st, f), .sub = (s) }
+/* A section whose default is all zeros, left out of the dump while it is. */
+#define KEY_SECTION_OPT(st, f, s) { .name = #f, .type = CT_SECTION, \
+	.off = offsetof(st, f), .size = FIELD_SIZE(st, f), .sub = (s), .flags = KF_OMIT_ZERO }
+#define KEY_U64(st, f) { .name = #f, .type = CT_U64, \
+	.off = offsetof(st, f), .size = FIELD_SIZE(st, f) + CHECK_U64(st, f) }
+/* The YAML name differs from the field's: the field carries the unit. */
+#define KEY_PERCENT(st, key, f) { .name = key, .type = CT_PERCENT, \
+	.off = offsetof(st, f), .size = FIELD_SIZE(st, f) + CHECK_U32(st, f), \
+	.min = 0, .max = 1000000 }
+#define KEY_MS(st, key, f, max_ms) { .name = key, .type = CT_MS, \
+	.off = offsetof(st, f), .size = FIELD_SIZE(st, f) + CHECK_U32(st, f), \
+	.min = 0, .max = (uint32_t)((max_ms) * 1000u) }
 #define KEY_LIST(st, f, count, s) { .name = #f, .type = CT_LIST, \
 	.off = offsetof(st, f), .size = FIELD_SIZE(st, f), \
 	.elem = FIELD_SIZE(st, f[0]), .aux = offsetof(st, count), .sub = (s) }
@@ -138,6 +165,25 @@ static const struct conf_key dataplane_keys[] = {
 	KEY_UINT(struct wg_conf_dataplane, arp_max_probes, 1, 255),
 };
 
+static const struct conf_key impair_dir_keys[] = {
+	KEY_PERCENT(struct wg_conf_impair_dir, "loss", loss_ppm),
+	KEY_PERCENT(struct wg_conf_impair_dir, "dup", dup_ppm),
+	KEY_PERCENT(struct wg_conf_impair_dir, "reorder", reorder_ppm),
+	KEY_MS(struct wg_conf_impair_dir, "delay_ms", delay_us, WG_CONF_IMPAIR_MS_MAX),
+	KEY_MS(struct wg_conf_impair_dir, "jitter_ms", jitter_us, WG_CONF_IMPAIR_MS_MAX),
+	KEY_MS(struct wg_conf_impair_dir, "reorder_ms", reorder_us, WG_CONF_IMPAIR_MS_MAX),
+};
+
+static const struct conf_section impair_dir_section = SECTION(impair_dir_keys, NULL);
+
+static const struct conf_key impair_keys[] = {
+	KEY_U64(struct wg_conf_impair, seed),
+	KEY_SECTION_OPT(struct wg_conf_impair, rx, &impair_dir_section),
+	KEY_SECTION_OPT(struct wg_conf_impair, tx, &impair_dir_section),
+};
+
+static const struct conf_section impair_section = SECTION(impair_keys, NULL);
+
 static const struct conf_key port_keys[] = {
 	KEY_STR(struct wg_conf_port, name, NULL),
 	KEY_STR(struct wg_conf_port, dev, NULL),
@@ -148,6 +194,7 @@ static const struct conf_key port_keys[] = {
 	KEY_UINT(struct wg_conf_port, rx_desc, 32, 32768),
 	KEY_UINT(struct wg_conf_port, tx_desc, 32, 32768),
 	KEY_BOOL(struct wg_conf_port, csum_offload),
+	KEY_SECTION_OPT(struct wg_conf_port, impair, &impair_section),
 };
 
 static const struct conf_key instances_keys[] = {
@@ -184,12 +231,20 @@ _Static_assert(ARRAY_SIZE(dataplane_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too 
 _Static_assert(ARRAY_SIZE(port_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(instances_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(logic_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(impair_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(impair_dir_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
-/* One line per top-level key, section key, port item and port key. */
+/* One line per top-level key, section key, port item, port key and key of a
+ * port's impair section with its rx and tx. */
 _Static_assert(ARRAY_SIZE(top_keys) + ARRAY_SIZE(eal_keys) + ARRAY_SIZE(dataplane_keys) +
 	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) +
-	       WG_CONF_MAX_PORTS * (1 + ARRAY_SIZE(port_keys)) <= WG_CONF_MAX_LINES,
+	       WG_CONF_MAX_PORTS * (1 + ARRAY_SIZE(port_keys) + ARRAY_SIZE(impair_keys) +
+				    2 * ARRAY_SIZE(impair_dir_keys)) <= WG_CONF_MAX_LINES,
 	       "WG_CONF_MAX_LINES too small for the tables");
+/* KF_OMIT_ZERO compares bytes: no padding may hide in these. */
+_Static_assert(sizeof(struct wg_conf_impair_dir) == 6 * sizeof(uint32_t), "padding");
+_Static_assert(sizeof(struct wg_conf_impair) ==
+	       sizeof(uint64_t) + 2 * sizeof(struct wg_conf_impair_dir), "padding");
 _Static_assert(offsetof(struct wg_conf, lines) <= UINT16_MAX, "wg_conf_line.off is 16 bits");
 _Static_assert(sizeof(struct wg_conf_eal) <= UINT16_MAX, "wg_conf_line.len is 16 bits");
 _Static_assert(FIELD_SIZE(struct wg_conf, ports) <= UINT16_MAX, "wg_conf_line.len is 16 bits");
@@ -554,6 +609,87 @@ parse_mac(const char *s, size_t n, uint8_t mac[6])
 	return 0;
 }
 
+/* Decimal fixed point: the stored integer is the value times 10^decimals. */
+struct fixed_fmt {
+	unsigned int decimals;
+	uint32_t scale;                /* 10^decimals */
+	const char *unit;              /* required suffix, "" for none */
+	const char *what;              /* for messages: "a percentage" */
+	const char *example;           /* for messages: "5% or 0.25%" */
+};
+
+static const struct fixed_fmt fixed_percent = { 4, 10000, "%", "a percentage", "5% or 0.25%" };
+static const struct fixed_fmt fixed_ms = { 3, 1000, "", "milliseconds", "50 or 0.5" };
+
+static const struct fixed_fmt *
+fixed_of(enum conf_type t)
+{
+	return t == CT_PERCENT ? &fixed_percent : &fixed_ms;
+}
+
+/* "[-]int[.frac]unit" -> value * 10^decimals. int is strict decimal as in
+ * parse_u64 ("0" but no "05"), frac has 1..decimals digits. Returns 0,
+ * -ENOMSG (the unit is missing), -EINVAL (anything else malformed), -E2BIG
+ * (too many decimals) or -ERANGE (overflow, or a well-formed negative). */
+static int
+parse_fixed(const char *s, size_t n, const struct fixed_fmt *ff, uint64_t *out)
+{
+	size_t ulen = strlen(ff->unit), i, nd = 0;
+	const char *dot;
+	uint64_t ip, frac = 0;
+	bool neg = false;
+	int rc;
+
+	if (n < ulen || memcmp(s + n - ulen, ff->unit, ulen) != 0)
+		return -ENOMSG;
+	n -= ulen;
+	if (n > 1 && s[0] == '-') {
+		neg = true;
+		s++;
+		n--;
+	}
+	dot = memchr(s, '.', n);
+	if ((rc = parse_u64(s, dot != NULL ? (size_t)(dot - s) : n, &ip)) != 0)
+		return rc;
+	if (dot != NULL) {
+		for (i = (size_t)(dot - s) + 1; i < n; i++, nd++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -EINVAL;
+			if (nd < ff->decimals)
+				frac = frac * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (nd == 0)
+			return -EINVAL;
+		if (nd > ff->decimals)
+			return -E2BIG;
+		for (; nd < ff->decimals; nd++)
+			frac *= 10;
+	}
+	if (neg || ip > (UINT64_MAX - frac) / ff->scale)
+		return -ERANGE;
+	*out = ip * ff->scale + frac;
+	return 0;
+}
+
+/* Inverse of parse_fixed: shortest exact text ("12.25%", "5%", "0.5"). */
+static const char *
+format_fixed(uint64_t v, const struct fixed_fmt *ff, char buf[40])
+{
+	uint64_t ip = v / ff->scale, frac = v % ff->scale;
+	unsigned int d = ff->decimals;
+
+	if (frac == 0) {
+		snprintf(buf, 40, "%" PRIu64 "%s", ip, ff->unit);
+		return buf;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		d--;
+	}
+	snprintf(buf, 40, "%" PRIu64 ".%0*" PRIu64 "%s", ip, (int)d, frac, ff->unit);
+	return buf;
+}
+
 /* ---------------------------------------------------------- setters */
 
 static int setter_for(struct conf_parser *p, const struct conf_key *k, char *base,
@@ -569,6 +705,9 @@ static const char *const type_what[CT_NTYPES] = {
 	[CT_STR_LIST] = "a list of strings",
 	[CT_SECTION] = "a mapping",
 	[CT_LIST] = "a list of mappings",
+	[CT_U64] = "an integer",
+	[CT_PERCENT] = "a percentage",
+	[CT_MS] = "milliseconds",
 };
 
 static int
@@ -832,6 +971,80 @@ set_mac(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
 	return 0;
 }
 
+static int
+set_u64(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
+	const char *fpath)
+{
+	char sh[CONF_SHOW_MAX + 4];
+	const char *s;
+	uint64_t v = 0;
+	size_t n;
+	int rc;
+
+	(void)abs;
+	if ((rc = want(p, k, fpath, YAML_SCALAR_EVENT)) != 0)
+		return rc;
+	s = sc_text(p);
+	n = sc_len(p);
+	if (!sc_plain(p) || n == 0)
+		return perr(p, ev_line(p), "%s: expected an integer in 0..%" PRIu64 ", got %s",
+			    fpath, UINT64_MAX, n == 0 ? "an empty value" : "a quoted string");
+	rc = (n > 1 && s[0] == '-') ? parse_u64(s + 1, n - 1, &v) : parse_u64(s, n, &v);
+	if (rc == -EINVAL)
+		return perr(p, ev_line(p), "%s: expected an integer in 0..%" PRIu64 ", got '%s'",
+			    fpath, UINT64_MAX, shown(s, n, sh));
+	if (rc == -ERANGE || s[0] == '-')
+		return perr(p, ev_line(p), "%s: %s is out of range 0..%" PRIu64, fpath,
+			    shown(s, n, sh), UINT64_MAX);
+	memcpy(base + k->off, &v, sizeof(v));
+	return 0;
+}
+
+/* CT_PERCENT and CT_MS: decimal text to a scaled uint32_t. */
+static int
+set_fixed(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
+	  const char *fpath)
+{
+	const struct fixed_fmt *ff = fixed_of(k->type);
+	char sh[CONF_SHOW_MAX + 4], lo[40], hi[40];
+	const char *s;
+	uint64_t v = 0;
+	uint32_t u32;
+	size_t n;
+	int rc;
+
+	(void)abs;
+	if ((rc = want(p, k, fpath, YAML_SCALAR_EVENT)) != 0)
+		return rc;
+	s = sc_text(p);
+	n = sc_len(p);
+	if (!sc_plain(p) || n == 0)
+		return perr(p, ev_line(p), "%s: expected %s like %s, got %s", fpath, ff->what,
+			    ff->example, n == 0 ? "an empty value" : "a quoted string");
+	rc = parse_fixed(s, n, ff, &v);
+	if (rc == 0 && (v < k->min || v > k->max))
+		rc = -ERANGE;
+	switch (rc) {
+	case 0:
+		break;
+	case -ERANGE:
+		return perr(p, ev_line(p), "%s: %s is out of range %s..%s", fpath, shown(s, n, sh),
+			    format_fixed(k->min, ff, lo), format_fixed(k->max, ff, hi));
+	case -ENOMSG:
+		return perr(p, ev_line(p), "%s: '%s' has no '%s' sign (write e.g. %s)", fpath,
+			    shown(s, n, sh), ff->unit, ff->example);
+	case -E2BIG:
+		return perr(p, ev_line(p), "%s: '%s' has more than %u decimals", fpath,
+			    shown(s, n, sh), ff->decimals);
+	default:
+		return perr(p, ev_line(p), "%s: expected %s like %s, got '%s'", fpath, ff->what,
+			    ff->example, shown(s, n, sh));
+	}
+	u32 = (uint32_t)v;
+	memcpy(base + k->off, &u32, sizeof(u32));
+	return 0;
+}
+
 /* A list replaces what was there: items are not merged with earlier ones. */
 static int
 set_str_list(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
@@ -986,6 +1199,9 @@ static const conf_set_t type_set[CT_NTYPES] = {
 	[CT_STR_LIST] = set_str_list,
 	[CT_SECTION] = set_section,
 	[CT_LIST] = set_list,
+	[CT_U64] = set_u64,
+	[CT_PERCENT] = set_fixed,
+	[CT_MS] = set_fixed,
 };
 
 static int
@@ -1227,6 +1443,18 @@ check_tables(const struct conf_check *v, const struct conf_section *sec, const c
 			if (x < k->min || x > k->max)
 				return verr(v, line, "%s: %u is out of range %u..%u", fpath, x,
 					    k->min, k->max);
+			break;
+		}
+		case CT_PERCENT:
+		case CT_MS: {
+			uint32_t x = load_u32(f, k->size);
+			char a[40], lo[40], hi[40];
+
+			if (x < k->min || x > k->max)
+				return verr(v, line, "%s: %s is out of range %s..%s", fpath,
+					    format_fixed(x, fixed_of(k->type), a),
+					    format_fixed(k->min, fixed_of(k->type), lo),
+					    format_fixed(k->max, fixed_of(k->type), hi));
 			break;
 		}
 		case CT_STR:
@@ -1548,12 +1776,19 @@ static void dump_section(FILE *f, const struct conf_section *sec, const char *ba
 			 int indent, bool dash);
 
 /* Omitted keys read back as their defaults: gateway 0 is "none", an unset
- * MAC is "use the port's". */
+ * MAC is "use the port's", an all-zero KF_OMIT_ZERO section is "off". */
 static bool
 dump_omits(const struct conf_key *k, const char *base)
 {
 	uint32_t a;
+	size_t i;
 
+	if (k->flags & KF_OMIT_ZERO) {
+		for (i = 0; i < k->size; i++)
+			if (base[k->off + i] != 0)
+				return false;
+		return true;
+	}
 	if (k->type == CT_IPV4) {
 		memcpy(&a, base + k->off, 4);
 		return a == 0;
@@ -1570,10 +1805,20 @@ dump_value(FILE *f, const struct conf_key *k, const char *base, int indent)
 	const uint8_t *m;
 	unsigned int n, i;
 	uint32_t a;
+	uint64_t u64;
+	char num[40];
 
 	switch (k->type) {
 	case CT_UINT:
 		fprintf(f, " %u\n", load_u32(field, k->size));
+		break;
+	case CT_U64:
+		memcpy(&u64, field, sizeof(u64));
+		fprintf(f, " %" PRIu64 "\n", u64);
+		break;
+	case CT_PERCENT:
+	case CT_MS:
+		fprintf(f, " %s\n", format_fixed(load_u32(field, k->size), fixed_of(k->type), num));
 		break;
 	case CT_BOOL:
 		fprintf(f, " %s\n", *(const bool *)field ? "true" : "false");

@@ -17,10 +17,13 @@
 #include "conf-t.h"
 #include "net-t.h"
 #include "registry-t.h"
+#include "tcp-t.h"
 
 #define WG_STATS_MZ_NAME  "wg_dp_stats"
 #define WG_MAX_BURST      512u
 #define WG_MONITOR_MS     10      /* monitor pass interval */
+#define WG_SVC_ECHO_PORT    7     /* until the tcp: config section lands */
+#define WG_SVC_DISCARD_PORT 9
 
 struct wg_port {
 	uint16_t port_id;
@@ -72,6 +75,8 @@ struct wg_worker {
 	struct rte_ring *to_inst[WG_REG_MAX_SLOTS];
 	struct rte_ring *from_inst[WG_REG_MAX_SLOTS];
 	struct wg_worker_stats *stats;
+	struct wg_tcp_ctx *tcp;            /* this lcore's TCP (hugepage memory) */
+	struct wg_iface *ifaces_flat;      /* ports' ifaces as an array, for TCP */
 	struct wg_backoff backoff;
 	uint64_t tsc_per_ms;
 	uint64_t next_arp_tsc;

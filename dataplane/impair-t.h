@@ -11,6 +11,9 @@
 struct rte_mbuf;
 
 #define WG_IMPAIR_QLEN  4096          /* packets held for delay/reorder */
+#define WG_IMPAIR_PPM   1000000u      /* probability 1 in the *_ppm fields */
+#define WG_IMPAIR_US_MAX 10000000u    /* bound of delay_us, jitter_us, reorder_us (10 s) */
+#define WG_IMPAIR_TSC_HZ_MAX 1000000000000ull /* bound of tsc_hz; keeps us->tsc in 64 bits */
 
 struct wg_impair_conf {
 	uint32_t loss_ppm;            /* parts per million dropped */
@@ -18,7 +21,8 @@ struct wg_impair_conf {
 	uint32_t reorder_ppm;         /* held back past the packets that follow */
 	uint32_t delay_us;            /* added to every packet */
 	uint32_t jitter_us;           /* uniform +- on top of delay (may reorder, as netem) */
-	uint32_t reorder_us;          /* how long a reordered packet is held back (>= 1) */
+	uint32_t reorder_us;          /* extra hold of a reordered packet; 0 = 2 * jitter_us
+	                               * + 1000 (overtaken by everything in the next ms) */
 };
 
 struct wg_impair_stats {
@@ -30,6 +34,7 @@ struct wg_impair_stats {
 	uint64_t delayed;
 	uint64_t overflow;            /* queue full: dropped, counted apart from loss */
 	uint64_t dup_nomem;           /* no mbuf for a duplicate */
+	uint64_t flushed;             /* freed by wg_impair_flush */
 };
 
 struct wg_impair_held {
@@ -41,8 +46,9 @@ struct wg_impair_held {
 struct wg_impair {
 	struct wg_impair_conf conf;
 	uint64_t rng[2];              /* xorshift128+ state from the seed */
-	uint64_t tsc_per_us;
-	uint64_t seq;
+	uint64_t tsc_per_us;          /* tsc_hz / 1e6 ... */
+	uint64_t tsc_hz;              /* ... and tsc_hz % 1e6 from here: exact for any rate */
+	uint64_t seq;                 /* next order of a held packet */
 	struct rte_mempool *pool;     /* for duplicates */
 	uint32_t n;                   /* held packets: a binary min-heap on (release_tsc, order) */
 	struct wg_impair_stats st;

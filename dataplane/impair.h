@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "impair-t.h"
 
@@ -13,7 +14,10 @@ struct rte_mempool;
 bool wg_impair_active(const struct wg_impair_conf *c);
 
 /* Set up im for conf; seed 0 is allowed (a fixed non-zero state is derived).
- * pool supplies duplicates. Returns 0 or -EINVAL (ppm > 1e6). */
+ * pool supplies duplicates. Returns 0 or -EINVAL (im or conf NULL, ppm > 1e6,
+ * a time above WG_IMPAIR_US_MAX, tsc_hz 0 or above WG_IMPAIR_TSC_HZ_MAX, or
+ * dup_ppm set without a pool). im is large (the heap): not on a small stack.
+ * Use a different seed per direction and port, or their losses correlate. */
 int wg_impair_init(struct wg_impair *im, const struct wg_impair_conf *conf, uint64_t seed,
 		   struct rte_mempool *pool, uint64_t tsc_hz);
 
@@ -27,5 +31,23 @@ unsigned int wg_impair_burst(struct wg_impair *im, struct rte_mbuf **in, unsigne
 
 /* Free everything held (port shutdown). */
 void wg_impair_flush(struct wg_impair *im);
+
+/* Configuration, counters and queue state, for the CLI and debugging. */
+void wg_impair_dump(FILE *f, const struct wg_impair *im);
+
+/* Packets held right now. */
+static inline uint32_t
+wg_impair_held(const struct wg_impair *im)
+{
+	return im->n;
+}
+
+/* TSC at which the earliest held packet is due, UINT64_MAX if none: an
+ * idle loop must not sleep past it. */
+static inline uint64_t
+wg_impair_next_tsc(const struct wg_impair *im)
+{
+	return im->n != 0 ? im->heap[0].release_tsc : UINT64_MAX;
+}
 
 #endif /* WG_IMPAIR_H */

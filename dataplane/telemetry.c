@@ -18,6 +18,7 @@
 #include "dataplane.h"
 #include "net.h"
 #include "registry.h"
+#include "tcp.h"
 
 #ifndef WG_VERSION
 #define WG_VERSION "dev"
@@ -189,6 +190,34 @@ tel_instances(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* TCP counters summed over workers, or one worker's with params = index. */
+static int
+tel_tcp(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const char *names[MAX_COUNTERS];
+	uint64_t vals[MAX_COUNTERS], sum[MAX_COUNTERS] = {0};
+	unsigned int i, w, n = 0, first = 0, last = tdp->n_workers;
+
+	if (params != NULL && *params != '\0') {
+		char *end;
+		unsigned long v = strtoul(params, &end, 10);
+
+		if (*end != '\0' || v >= tdp->n_workers)
+			return -EINVAL;
+		first = (unsigned int)v;
+		last = first + 1;
+	}
+	for (w = first; w < last; w++) {
+		n = wg_tcp_stats_list(&tdp->workers[w].tcp->st, names, vals, MAX_COUNTERS);
+		for (i = 0; i < n && i < MAX_COUNTERS; i++)
+			sum[i] += vals[i];
+	}
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < n && i < MAX_COUNTERS; i++)
+		rte_tel_data_add_dict_u64(d, names[i], sum[i]);
+	return 0;
+}
+
 /* ARP cache of worker 0 for a port (params: port index, default 0). */
 static int
 tel_arp(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
@@ -238,6 +267,8 @@ wg_telemetry_init(struct wg_dataplane *dp)
 	ret |= rte_telemetry_register_cmd("/wg/ports", tel_ports, "Configured ports");
 	ret |= rte_telemetry_register_cmd("/wg/stats", tel_stats,
 					  "Packet counters summed over workers. Parameters: int worker (optional)");
+	ret |= rte_telemetry_register_cmd("/wg/tcp", tel_tcp,
+					  "TCP counters summed over workers. Parameters: int worker (optional)");
 	ret |= rte_telemetry_register_cmd("/wg/instances", tel_instances,
 					  "Registry slots of control/logic instances");
 	ret |= rte_telemetry_register_cmd("/wg/arp", tel_arp,

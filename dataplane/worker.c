@@ -19,6 +19,8 @@
 #include "msgring.h"
 #include "net.h"
 #include "registry.h"
+#include "svc.h"
+#include "tcp.h"
 #include "wg_internal.pb-c.h"
 
 #ifndef WG_VERSION
@@ -37,6 +39,38 @@ void
 wg_worker_set_quit(volatile bool *quit)
 {
 	worker_quit = quit;
+}
+
+static void tcp_tx(void *arg, unsigned int port, struct rte_mbuf *m);
+
+static int
+worker_tcp_init(struct wg_dataplane *dp, struct wg_worker *w)
+{
+	const struct wg_conf *cf = dp->conf;
+	struct wg_tcp_conf tc;
+	char name[16];
+	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	int ret;
+
+	wg_tcp_conf_defaults(&tc);
+	/* the smallest MTU bounds our MSS on every port */
+	for (unsigned int p = 0; p < dp->n_ports; p++)
+		tc.mss = (uint16_t)RTE_MIN(tc.mss, cf->ports[p].mtu - 40u);
+	w->tcp = rte_zmalloc_socket("wg_tcp", sizeof(*w->tcp), RTE_CACHE_LINE_SIZE, socket);
+	if (w->tcp == NULL)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "w%u", w->idx);
+	w->ifaces_flat = rte_zmalloc_socket("wg_ifaces", sizeof(struct wg_iface) * WG_CONF_MAX_PORTS,
+					    RTE_CACHE_LINE_SIZE, socket);
+	if (w->ifaces_flat == NULL)
+		return -ENOMEM;
+	for (unsigned int p = 0; p < dp->n_ports; p++)
+		w->ifaces_flat[p] = dp->ports[p].iface;
+	ret = wg_tcp_ctx_init(w->tcp, &tc, name, socket, w->ifaces_flat, dp->n_ports,
+			      dp->pkt_pool, tcp_tx, w);
+	if (ret < 0)
+		return ret;
+	return wg_svc_echo_listen(w->tcp, WG_SVC_ECHO_PORT, WG_SVC_DISCARD_PORT);
 }
 
 int
@@ -75,6 +109,9 @@ wg_worker_init(struct wg_dataplane *dp, struct wg_worker *w, unsigned int idx,
 		if (ret < 0)
 			return ret;
 	}
+	ret = worker_tcp_init(dp, w);
+	if (ret < 0)
+		return ret;
 	for (s = 0; s < dp->reg->n_slots; s++) {
 		wg_ring_name(name, sizeof(name), false, s, idx);
 		w->to_inst[s] = rte_ring_lookup(name);
@@ -166,9 +203,10 @@ rx_port(struct wg_worker *w, unsigned int p, uint64_t now_ms)
 			tx_queue(w, p, m);
 			break;
 		case WG_NET_TCP:
+			wg_tcp_input(w->tcp, p, m, &info, rx_hints(m));
+			break;
 		case WG_NET_UDP:
-			/* transports attach here (TCP issue); until then the
-			 * kernel peer sees silence, as from a filtered port */
+			/* no UDP service yet: silence, as from a filtered port */
 			st->l4_no_handler++;
 			rte_pktmbuf_free(m);
 			break;
@@ -178,6 +216,12 @@ rx_port(struct wg_worker *w, unsigned int p, uint64_t now_ms)
 		}
 	}
 	return n;
+}
+
+static void
+tcp_tx(void *arg, unsigned int port, struct rte_mbuf *m)
+{
+	tx_queue(arg, port, m);
 }
 
 struct probe_ctx {
@@ -376,6 +420,7 @@ wg_worker_main(void *arg)
 		for (p = 0; p < w->n_ports; p++)
 			work += rx_port(w, p, now_ms);
 		work += poll_instances(w, now);
+		work += wg_tcp_timers(w->tcp, now_ms);
 		timers(w, now, now_ms);
 		if (w->run_monitor && now >= next_monitor) {
 			/* single-lcore mode: the main lcore is also the worker */

@@ -11,6 +11,7 @@
 struct rte_mbuf;
 
 #define WG_REASS_MAX_SEGS  64
+#define WG_REASS_LAST_NONE 0xffff   /* last: the most recent data was delivered */
 
 struct wg_reass_seg {
 	uint32_t seq;                 /* first byte, host order */
@@ -20,7 +21,8 @@ struct wg_reass_seg {
 
 struct wg_reass {
 	uint16_t n;                   /* segments held, sorted by seq, disjoint */
-	uint16_t last;                /* index of the most recently added/extended segment */
+	uint16_t last;                /* index of the most recently added/extended
+	                                 * segment, or WG_REASS_LAST_NONE */
 	uint32_t bytes;               /* payload bytes held */
 	uint32_t max_bytes;           /* cap for this connection */
 	uint32_t pad;

@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+/* backoff stops here: rto_us << 31 still fits in 64 bits */
+#define WG_RTO_MAX_BACKOFF  31
+
 struct wg_rto {
 	uint32_t srtt_us;     /* 0 until the first sample */
 	uint32_t rttvar_us;

@@ -29,6 +29,9 @@ struct wg_timer_wheel {
 	uint32_t pad;
 	struct wg_tw_slot slots[WG_TW_LEVELS][WG_TW_SLOTS];
 	struct wg_tw_slot overflow; /* beyond the top level's span */
+	/* bit s of occupied[l] set iff slots[l][s] is non-empty: finds the
+	 * next slot with work in a few word scans instead of 256 probes */
+	uint64_t occupied[WG_TW_LEVELS][WG_TW_SLOTS / 64];
 };
 
 #endif /* WG_TIMER_WHEEL_T_H */

@@ -80,9 +80,9 @@ write_conf() {
 eal:
   file_prefix: $T_PREFIX
   lcores: "0-1"
-  memory_mb: 256
+  memory_mb: 512
 dataplane:
-  mbufs: 4095
+  mbufs: 32767
   idle_sleep_max_us: 200
   arp_reachable_ms: ${T_ARP_REACHABLE_MS:-30000}
   arp_retry_ms: 200

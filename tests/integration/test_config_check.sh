@@ -31,12 +31,12 @@ set -e
 [ $rc -ne 0 ] && echo "$out" | grep -q "nonexistent.yaml" || fail "missing file: $out"
 
 # more memory than the machine's free hugepages: told how to fix it
-sed -i 's/memory_mb: 256/memory_mb: 900000/' "$T_CONF"
+sed -i 's/memory_mb: 512/memory_mb: 900000/' "$T_CONF"
 set +e
 out=$("$DP" -c "$T_CONF" 2>&1); rc=$?
 set -e
 [ $rc -ne 0 ] && echo "$out" | grep -q "warpgate hugepages" || fail "hugepage shortage: $out"
-sed -i 's/memory_mb: 900000/memory_mb: 256/' "$T_CONF"
+sed -i 's/memory_mb: 900000/memory_mb: 512/' "$T_CONF"
 
 # secondaries without a dataplane: a clear error, not a hang
 set +e

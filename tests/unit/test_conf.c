@@ -74,6 +74,16 @@ static const char full_yaml[] =
 	"    dev: net_tap0\n" \
 	"    ipv4: 198.18.0.2/24\n"
 
+/* PORT0 with the impairment example of configs/warpgate.yaml; port keys
+ * start at line 2, impair at line 5. */
+#define PORT0_IMPAIR \
+	PORT0 \
+	"    impair:\n" \
+	"      seed: 42\n" \
+	"      rx: { loss: 5%, dup: 1%, reorder: 25%, delay_ms: 50, jitter_ms: 10, " \
+	"reorder_ms: 5 }\n" \
+	"      tx: { loss: 0.5% }\n"
+
 static int
 parse_len(struct wg_conf *c, const char *yaml, size_t len)
 {
@@ -1098,6 +1108,436 @@ test_validate_programmatic(void **state)
 	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
 }
 
+/* ------------------------------------------------------------ impair */
+
+static void
+test_impair_section(void **state)
+{
+	static const struct wg_conf_impair_dir zero;
+	struct wg_conf c, d;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0_IMPAIR), 0);
+	assert_int_equal(c.ports[0].impair.seed, 42);
+	assert_int_equal(c.ports[0].impair.rx.loss_ppm, 50000);
+	assert_int_equal(c.ports[0].impair.rx.dup_ppm, 10000);
+	assert_int_equal(c.ports[0].impair.rx.reorder_ppm, 250000);
+	assert_int_equal(c.ports[0].impair.rx.delay_us, 50000);
+	assert_int_equal(c.ports[0].impair.rx.jitter_us, 10000);
+	assert_int_equal(c.ports[0].impair.rx.reorder_us, 5000);
+	assert_int_equal(c.ports[0].impair.tx.loss_ppm, 5000);
+	assert_int_equal(c.ports[0].impair.tx.dup_ppm, 0);
+	assert_int_equal(c.ports[0].impair.tx.delay_us, 0);
+	assert_int_equal(c.ports[0].impair.tx.reorder_us, 0);
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+
+	/* absent, empty or null: all zero, nothing else changes */
+	assert_int_equal(parse(&d, PORT0), 0);
+	assert_memory_equal(&d.ports[0].impair, &(struct wg_conf_impair){ 0 },
+			    sizeof(d.ports[0].impair));
+	assert_int_equal(parse(&c, PORT0 "    impair:\n"), 0);
+	assert_memory_equal(&c, &d, CONF_CMP_LEN);
+	assert_int_equal(parse(&c, PORT0 "    impair: {}\n"), 0);
+	assert_memory_equal(&c, &d, CONF_CMP_LEN);
+	assert_int_equal(parse(&c, PORT0 "    impair: { rx: ~, tx: {} }\n"), 0);
+	assert_memory_equal(&c, &d, CONF_CMP_LEN);
+
+	/* each direction on its own, block style; a second port is untouched */
+	assert_int_equal(parse(&c, PORT0
+		"    impair:\n"
+		"      tx:\n"
+		"        dup: 100%\n"
+		"        delay_ms: 0.5\n"
+		"  - name: tap1\n"
+		"    dev: net_tap1\n"
+		"    ipv4: 10.0.0.1/8\n"
+		"    impair: {seed: 18446744073709551615, rx: {reorder: 0.0001%}}\n"), 0);
+	assert_int_equal(c.ports[0].impair.seed, 0);
+	assert_memory_equal(&c.ports[0].impair.rx, &zero, sizeof(zero));
+	assert_int_equal(c.ports[0].impair.tx.dup_ppm, 1000000);
+	assert_int_equal(c.ports[0].impair.tx.delay_us, 500);
+	assert_int_equal(c.ports[1].impair.seed, UINT64_MAX);
+	assert_int_equal(c.ports[1].impair.rx.reorder_ppm, 1);
+	assert_memory_equal(&c.ports[1].impair.tx, &zero, sizeof(zero));
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+}
+
+/* Percentages are exact decimal, never a float: 4 decimals, ppm out. */
+static void
+test_impair_percent(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t ppm;
+	} ok[] = {
+		{ "0%", 0 }, { "100%", 1000000 }, { "5%", 50000 }, { "0.5%", 5000 },
+		{ "12.25%", 122500 }, { "0.0001%", 1 }, { "99.9999%", 999999 },
+		{ "1.50%", 15000 }, { "0.1%", 1000 }, { "33.3333%", 333333 },
+		{ "100.0000%", 1000000 }, { "0.0%", 0 }, { "7.07%", 70700 },
+	};
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+		{ "101%", "101% is out of range 0%..100%" },
+		{ "100.0001%", "100.0001% is out of range 0%..100%" },
+		{ "18446744073709551616%", "18446744073709551616% is out of range 0%..100%" },
+		{ "-5%", "-5% is out of range 0%..100%" },
+		{ "-0.5%", "-0.5% is out of range 0%..100%" },
+		{ "5", "'5' has no '%' sign (write e.g. 5% or 0.25%)" },
+		{ "0.5", "'0.5' has no '%' sign (write e.g. 5% or 0.25%)" },
+		{ "five", "'five' has no '%' sign (write e.g. 5% or 0.25%)" },
+		{ "5.12345%", "'5.12345%' has more than 4 decimals" },
+		{ "0.00001%", "'0.00001%' has more than 4 decimals" },
+		{ "abc%", "expected a percentage like 5% or 0.25%, got 'abc%'" },
+		{ "05%", "expected a percentage like 5% or 0.25%, got '05%'" },
+		{ ".5%", "expected a percentage like 5% or 0.25%, got '.5%'" },
+		{ "5.%", "expected a percentage like 5% or 0.25%, got '5.%'" },
+		{ "5%%", "expected a percentage like 5% or 0.25%, got '5%%'" },
+		{ "+5%", "expected a percentage like 5% or 0.25%, got '+5%'" },
+		{ "1e2%", "expected a percentage like 5% or 0.25%, got '1e2%'" },
+		{ "0x5%", "expected a percentage like 5% or 0.25%, got '0x5%'" },
+		{ "5.5.5%", "expected a percentage like 5% or 0.25%, got '5.5.5%'" },
+		{ "5 %", "expected a percentage like 5% or 0.25%, got '5 %'" },
+		{ "-%", "expected a percentage like 5% or 0.25%, got '-%'" },
+		{ "~", "'~' has no '%' sign (write e.g. 5% or 0.25%)" },
+		{ "\"5%\"", "expected a percentage like 5% or 0.25%, got a quoted string" },
+		{ "'5%'", "expected a percentage like 5% or 0.25%, got a quoted string" },
+		{ "", "expected a percentage like 5% or 0.25%, got an empty value" },
+		{ "[5%]", "expected a percentage, got a sequence" },
+		{ "{a: 1}", "expected a percentage, got a mapping" },
+	};
+	static const char *const keys[] = { "loss", "dup", "reorder" };
+	char yaml[512], want[512];
+	struct wg_conf c;
+	size_t i, j;
+	uint32_t got;
+
+	(void)state;
+	for (j = 0; j < ARRAY_SIZE(keys); j++) {
+		for (i = 0; i < ARRAY_SIZE(ok); i++) {
+			snprintf(yaml, sizeof(yaml), PORT0 "    impair:\n      tx:\n        %s: %s\n",
+				 keys[j], ok[i].text);
+			if (parse(&c, yaml) != 0)
+				fail_msg("%s: %s", ok[i].text, err);
+			got = j == 0 ? c.ports[0].impair.tx.loss_ppm :
+			      j == 1 ? c.ports[0].impair.tx.dup_ppm : c.ports[0].impair.tx.reorder_ppm;
+			if (got != ok[i].ppm)
+				fail_msg("%s: %u ppm, want %u", ok[i].text, got, ok[i].ppm);
+			assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+			assert_round_trip(&c);
+		}
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			snprintf(yaml, sizeof(yaml), PORT0 "    impair:\n      tx:\n        %s: %s\n",
+				 keys[j], bad[i].text);
+			snprintf(want, sizeof(want), "parsing [t.yaml:7]: ports[0].impair.tx.%s: %s",
+				 keys[j], bad[i].msg);
+			expect_parse_err(yaml, want);
+		}
+	}
+	/* flow style, the error on its line, the path naming the direction */
+	expect_parse_err(PORT0 "    impair:\n      seed: 1\n      rx: { loss: 5%, dup: 150% }\n",
+			 "parsing [t.yaml:7]: ports[0].impair.rx.dup: 150% is out of range 0%..100%");
+	expect_parse_err(PORT0 "    impair: {rx: {loss: 1}}\n",
+			 "parsing [t.yaml:5]: ports[0].impair.rx.loss: '1' has no '%' sign "
+			 "(write e.g. 5% or 0.25%)");
+}
+
+/* Durations: milliseconds with up to 3 decimals, stored in microseconds. */
+static void
+test_impair_ms(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t us;
+	} ok[] = {
+		{ "0", 0 }, { "50", 50000 }, { "0.5", 500 }, { "0.001", 1 }, { "1.5", 1500 },
+		{ "10000", 10000000 }, { "9999.999", 9999999 }, { "10000.000", 10000000 },
+		{ "0.010", 10 },
+	};
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+		{ "10001", "10001 is out of range 0..10000" },
+		{ "10000.001", "10000.001 is out of range 0..10000" },
+		{ "99999999999999999999", "99999999999999999999 is out of range 0..10000" },
+		{ "-1", "-1 is out of range 0..10000" },
+		{ "0.0001", "'0.0001' has more than 3 decimals" },
+		{ "5%", "expected milliseconds like 50 or 0.5, got '5%'" },
+		{ "50ms", "expected milliseconds like 50 or 0.5, got '50ms'" },
+		{ "050", "expected milliseconds like 50 or 0.5, got '050'" },
+		{ "1.", "expected milliseconds like 50 or 0.5, got '1.'" },
+		{ "1e3", "expected milliseconds like 50 or 0.5, got '1e3'" },
+		{ "\"50\"", "expected milliseconds like 50 or 0.5, got a quoted string" },
+		{ "", "expected milliseconds like 50 or 0.5, got an empty value" },
+		{ "[1]", "expected milliseconds, got a sequence" },
+	};
+	static const char *const keys[] = { "delay_ms", "jitter_ms", "reorder_ms" };
+	char yaml[512], want[512];
+	struct wg_conf c;
+	size_t i, j;
+	uint32_t got;
+
+	(void)state;
+	for (j = 0; j < ARRAY_SIZE(keys); j++) {
+		for (i = 0; i < ARRAY_SIZE(ok); i++) {
+			snprintf(yaml, sizeof(yaml), PORT0 "    impair:\n      rx:\n        %s: %s\n",
+				 keys[j], ok[i].text);
+			if (parse(&c, yaml) != 0)
+				fail_msg("%s: %s", ok[i].text, err);
+			got = j == 0 ? c.ports[0].impair.rx.delay_us :
+			      j == 1 ? c.ports[0].impair.rx.jitter_us : c.ports[0].impair.rx.reorder_us;
+			if (got != ok[i].us)
+				fail_msg("%s: %u us, want %u", ok[i].text, got, ok[i].us);
+			assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+			assert_round_trip(&c);
+		}
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			snprintf(yaml, sizeof(yaml), PORT0 "    impair:\n      rx:\n        %s: %s\n",
+				 keys[j], bad[i].text);
+			snprintf(want, sizeof(want), "parsing [t.yaml:7]: ports[0].impair.rx.%s: %s",
+				 keys[j], bad[i].msg);
+			expect_parse_err(yaml, want);
+		}
+	}
+}
+
+static void
+test_impair_seed_and_structure(void **state)
+{
+	struct wg_conf c;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0 "    impair: {seed: 0}\n"), 0);
+	assert_int_equal(c.ports[0].impair.seed, 0);
+	assert_int_equal(parse(&c, PORT0 "    impair: {seed: 12345678901234567890}\n"), 0);
+	assert_int_equal(c.ports[0].impair.seed, 12345678901234567890ull);
+	expect_parse_err(PORT0 "    impair: {seed: 18446744073709551616}\n",
+			 "parsing [t.yaml:5]: ports[0].impair.seed: 18446744073709551616 is out of "
+			 "range 0..18446744073709551615");
+	expect_parse_err(PORT0 "    impair: {seed: -1}\n",
+			 "parsing [t.yaml:5]: ports[0].impair.seed: -1 is out of range "
+			 "0..18446744073709551615");
+	expect_parse_err(PORT0 "    impair: {seed: 0x10}\n",
+			 "parsing [t.yaml:5]: ports[0].impair.seed: expected an integer in "
+			 "0..18446744073709551615, got '0x10'");
+	expect_parse_err(PORT0 "    impair: {seed: 042}\n",
+			 "parsing [t.yaml:5]: ports[0].impair.seed: expected an integer in "
+			 "0..18446744073709551615, got '042'");
+	expect_parse_err(PORT0 "    impair: {seed: '42'}\n",
+			 "parsing [t.yaml:5]: ports[0].impair.seed: expected an integer in "
+			 "0..18446744073709551615, got a quoted string");
+	expect_parse_err(PORT0 "    impair: {seed: }\n",
+			 "parsing [t.yaml:5]: ports[0].impair.seed: expected an integer in "
+			 "0..18446744073709551615, got an empty value");
+
+	/* shape errors */
+	expect_parse_err(PORT0 "    impair: 5%\n",
+			 "parsing [t.yaml:5]: ports[0].impair: expected a mapping, got a scalar");
+	expect_parse_err(PORT0 "    impair: [rx]\n",
+			 "parsing [t.yaml:5]: ports[0].impair: expected a mapping, got a sequence");
+	expect_parse_err(PORT0 "    impair:\n      rx: 5%\n",
+			 "parsing [t.yaml:6]: ports[0].impair.rx: expected a mapping, got a scalar");
+	expect_parse_err(PORT0 "    impair:\n      both: {loss: 1%}\n",
+			 "parsing [t.yaml:6]: unknown key 'both' in section 'ports[0].impair'");
+	expect_parse_err(PORT0 "    impair:\n      rx: {los: 1%}\n",
+			 "parsing [t.yaml:6]: unknown key 'los' in section 'ports[0].impair.rx'");
+	expect_parse_err(PORT0 "    impair:\n      rx: {delay: 1}\n",
+			 "parsing [t.yaml:6]: unknown key 'delay' in section 'ports[0].impair.rx'");
+	expect_parse_err(PORT0 "    impair:\n      rx: {delay_us: 1}\n",
+			 "parsing [t.yaml:6]: unknown key 'delay_us' in section "
+			 "'ports[0].impair.rx'");
+	expect_parse_err(PORT0 "    impair:\n      rx: {loss_ppm: 1}\n",
+			 "parsing [t.yaml:6]: unknown key 'loss_ppm' in section "
+			 "'ports[0].impair.rx'");
+	expect_parse_err(PORT0 "    impair:\n      rx:\n        loss: 1%\n        loss: 2%\n",
+			 "parsing [t.yaml:8]: duplicate key 'loss' in section 'ports[0].impair.rx' "
+			 "(first at line 7)");
+	expect_parse_err(PORT0 "    impair:\n      tx: {}\n      tx: {}\n",
+			 "parsing [t.yaml:7]: duplicate key 'tx' in section 'ports[0].impair' "
+			 "(first at line 6)");
+	expect_parse_err(PORT0 "    impair: {}\n    impair: {}\n",
+			 "parsing [t.yaml:6]: duplicate key 'impair' in section 'ports[0]' "
+			 "(first at line 5)");
+	/* top-level or section-level impair is not a thing */
+	expect_parse_err("impair: {}\n" PORT0, "parsing [t.yaml:1]: unknown key 'impair' at "
+			 "top level");
+	expect_parse_err(PORT0 "  - name: tap1\n    dev: d1\n    ipv4: 10.0.0.1/8\n"
+			 "    impair: {tx: {reorder_ms: 10000.5}}\n",
+			 "parsing [t.yaml:8]: ports[1].impair.tx.reorder_ms: 10000.5 is out of "
+			 "range 0..10000");
+	/* a failed parse leaves everything as it was */
+	assert_int_equal(parse(&c, PORT0_IMPAIR), 0);
+	assert_int_equal(parse_over(&c, PORT0 "    impair: {tx: {loss: 2%, dup: 2}}\n"),
+			 -EINVAL);
+	assert_int_equal(c.ports[0].impair.rx.loss_ppm, 50000);
+	assert_int_equal(c.ports[0].impair.tx.loss_ppm, 5000);
+	/* a port list given again replaces the items, impairment included */
+	assert_int_equal(parse_over(&c, PORT0), 0);
+	assert_int_equal(c.ports[0].impair.rx.loss_ppm, 0);
+	assert_int_equal(c.ports[0].impair.seed, 0);
+}
+
+/* Dump writes the section only where it is set, exactly, and reads back. */
+static void
+test_impair_dump(void **state)
+{
+	struct wg_conf c;
+	unsigned int i;
+	size_t len;
+	char *text;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0_IMPAIR
+		"  - name: tap1\n"
+		"    dev: net_tap1\n"
+		"    ipv4: 10.0.0.1/8\n"), 0);
+	assert_round_trip(&c);
+	text = dump_to_string(&c, &len);
+	assert_non_null(strstr(text,
+		"    csum_offload: true\n"
+		"    impair:\n"
+		"      seed: 42\n"
+		"      rx:\n"
+		"        loss: 5%\n"
+		"        dup: 1%\n"
+		"        reorder: 25%\n"
+		"        delay_ms: 50\n"
+		"        jitter_ms: 10\n"
+		"        reorder_ms: 5\n"
+		"      tx:\n"
+		"        loss: 0.5%\n"
+		"        dup: 0%\n"
+		"        reorder: 0%\n"
+		"        delay_ms: 0\n"
+		"        jitter_ms: 0\n"
+		"        reorder_ms: 0\n"
+		"  - name: \"tap1\"\n"));
+	/* one impair section: tap1 has none */
+	assert_null(strstr(strstr(text, "impair:") + 1, "impair:"));
+	free(text);
+
+	/* seed only, one direction only */
+	assert_int_equal(parse(&c, PORT0 "    impair: {seed: 7}\n"), 0);
+	text = dump_to_string(&c, &len);
+	assert_non_null(strstr(text, "    impair:\n      seed: 7\n"));
+	assert_null(strstr(text, "rx:"));
+	assert_null(strstr(text, "tx:"));
+	free(text);
+	assert_round_trip(&c);
+	assert_int_equal(parse(&c, PORT0 "    impair: {tx: {jitter_ms: 0.25}}\n"), 0);
+	text = dump_to_string(&c, &len);
+	assert_non_null(strstr(text, "    impair:\n      seed: 0\n      tx:\n        loss: 0%\n"));
+	assert_non_null(strstr(text, "        jitter_ms: 0.25\n"));
+	assert_null(strstr(text, "rx:"));
+	free(text);
+	assert_round_trip(&c);
+
+	/* every field at odd values, set by code, on every port */
+	assert_int_equal(parse(&c, PORT0), 0);
+	c.n_ports = WG_CONF_MAX_PORTS;
+	for (i = 0; i < WG_CONF_MAX_PORTS; i++) {
+		struct wg_conf_impair *im = &c.ports[i].impair;
+
+		if (i > 0)
+			memcpy(&c.ports[i], &c.ports[0], sizeof(c.ports[0]));
+		/* zero-filled: the parser leaves nothing after the NUL either */
+		memset(c.ports[i].name, 0, sizeof(c.ports[i].name));
+		memset(c.ports[i].dev, 0, sizeof(c.ports[i].dev));
+		snprintf(c.ports[i].name, sizeof(c.ports[i].name), "p%u", i);
+		snprintf(c.ports[i].dev, sizeof(c.ports[i].dev), "net_null%u", i);
+		im->seed = UINT64_MAX - i;
+		im->rx.loss_ppm = 1 + i;
+		im->rx.dup_ppm = 999999 - i;
+		im->rx.reorder_ppm = 1000000 - i * 10;
+		im->rx.delay_us = 1 + i * 1000;
+		im->rx.jitter_us = 10000000 - i;
+		im->rx.reorder_us = 123456 + i;
+		im->tx.loss_ppm = 100 * i;
+		im->tx.delay_us = 10 * i;
+	}
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+	assert_round_trip(&c);
+	text = dump_to_string(&c, &len);
+	assert_non_null(strstr(text, "        loss: 0.0001%\n        dup: 99.9999%\n"
+			       "        reorder: 100%\n        delay_ms: 0.001\n"
+			       "        jitter_ms: 10000\n        reorder_ms: 123.456\n"));
+	assert_non_null(strstr(text, "      seed: 18446744073709551608\n"));
+	free(text);
+}
+
+/* Lines are recorded for every impair key of every port, and validation of
+ * a struct set by code names them. */
+static void
+test_impair_validate_lines(void **state)
+{
+	char *yaml, *p;
+	struct wg_conf c;
+	unsigned int i;
+
+	(void)state;
+	yaml = malloc(16384);
+	assert_non_null(yaml);
+	p = yaml + sprintf(yaml, "ports:\n");
+	for (i = 0; i < WG_CONF_MAX_PORTS; i++)     /* 19 lines a port, from line 2 */
+		p += sprintf(p,
+			     "  - name: p%u\n"
+			     "    dev: d%u\n"
+			     "    mac: 02:00:00:00:00:0%u\n"
+			     "    ipv4: 10.0.%u.1/24\n"
+			     "    gateway: 10.0.%u.2\n"
+			     "    mtu: 1500\n"
+			     "    rx_desc: 512\n"
+			     "    tx_desc: 512\n"
+			     "    csum_offload: true\n"
+			     "    impair:\n"
+			     "      seed: %u\n"
+			     "      rx: {loss: 1%%, dup: 1%%, reorder: 1%%, delay_ms: 1, jitter_ms: 1, "
+			     "reorder_ms: 1}\n"
+			     "      tx:\n"
+			     "        loss: 2%%\n"
+			     "        dup: 2%%\n"
+			     "        reorder: 2%%\n"
+			     "        delay_ms: 2\n        jitter_ms: 2\n        reorder_ms: 2\n",
+			     i, i, i + 1, i, i, i);
+	/* full eal/dataplane/instances/logic sections as well */
+	strcpy(p, full_yaml + strlen("# full config\n"));
+	p = strstr(p, "ports:\n");
+	assert_non_null(p);
+	*p = '\0';
+	strcat(yaml, "instances: {max: 16, ring_size: 4096, msg_mbufs: 16383, heartbeat_ms: 50, "
+		     "dead_after_ms: 500, lcore_base: 4}\nlogic: {count: 3}\n");
+	assert_int_equal(parse(&c, yaml), 0);
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+	/* 1 + 5 + 7 + 9 + 6 + 1 section/keys, 8 x (item + 10 + 3 + 12) */
+	/* 5 sections + 7 eal + 9 dataplane + 6 instances keys, logic.count
+	 * (same offset and size as its section: one entry), and per port the
+	 * item, 9 keys, impair, seed, rx, tx and 2 x 6 */
+	assert_int_equal(c.n_lines, 5 + 7 + 9 + 6 + WG_CONF_MAX_PORTS * 26);
+
+	/* the last port's last keys still have their lines */
+	c.ports[7].impair.tx.reorder_us = 10000001;
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "parsing [t.yaml:153]: ports[7].impair.tx.reorder_ms: "
+			    "10000.001 is out of range 0..10000");
+	c.ports[7].impair.tx.reorder_us = 0;
+	c.ports[7].impair.rx.dup_ppm = 1000001;
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "parsing [t.yaml:146]: ports[7].impair.rx.dup: 100.0001% is "
+			    "out of range 0%..100%");
+	c.ports[7].impair.rx.dup_ppm = 0;
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+	free(yaml);
+
+	/* set by code, no lines: line 0 */
+	assert_int_equal(parse(&c, PORT0), 0);
+	c.ports[0].impair.tx.jitter_us = UINT32_MAX;
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "parsing [t.yaml:0]: ports[0].impair.tx.jitter_ms: "
+			    "4294967.295 is out of range 0..10000");
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -1175,7 +1615,8 @@ test_round_trip(void **state)
 static void
 test_truncated_input(void **state)
 {
-	static const char *const texts[] = { full_yaml, PORT0 "logic: {count: 2}\n" };
+	static const char *const texts[] = { full_yaml, PORT0 "logic: {count: 2}\n",
+					     PORT0_IMPAIR };
 	struct wg_conf c, d;
 	size_t t, n, len, ok, bad;
 	char *dumped;
@@ -1451,6 +1892,52 @@ test_default_config_file(void **state)
 	assert_memory_equal(&c, &d, CONF_CMP_LEN);
 }
 
+/* The commented-out impair example in configs/warpgate.yaml, uncommented,
+ * parses to what its comments say: the documentation cannot rot. */
+static void
+test_default_config_impair_example(void **state)
+{
+	static const char marker[] = "\n    # impair:\n";
+	struct wg_conf c;
+	char path[1024], *buf, *at, *line;
+	size_t len, i;
+	FILE *f;
+
+	(void)state;
+	if (!src_path(path, sizeof(path), "configs/warpgate.yaml"))
+		skip();
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	buf = calloc(1, 1 << 16);
+	assert_non_null(buf);
+	len = fread(buf, 1, (1 << 16) - 1, f);
+	fclose(f);
+	assert_true(len > 0 && len < (1 << 16) - 1);
+	at = strstr(buf, marker);
+	if (at == NULL)
+		fail_msg("configs/warpgate.yaml has no '    # impair:' example");
+	/* "    # impair:" and the three lines after it lose their "# " */
+	for (i = 0, line = at + 1; i < 4; i++) {
+		assert_memory_equal(line, "    # ", 6);
+		memmove(line + 4, line + 6, strlen(line + 6) + 1);
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	assert_int_equal(parse(&c, buf), 0);
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.ports[0].impair.seed, 42);
+	assert_int_equal(c.ports[0].impair.rx.loss_ppm, 50000);
+	assert_int_equal(c.ports[0].impair.rx.dup_ppm, 10000);
+	assert_int_equal(c.ports[0].impair.rx.reorder_ppm, 250000);
+	assert_int_equal(c.ports[0].impair.rx.delay_us, 50000);
+	assert_int_equal(c.ports[0].impair.rx.jitter_us, 10000);
+	assert_int_equal(c.ports[0].impair.rx.reorder_us, 5000);
+	assert_int_equal(c.ports[0].impair.tx.loss_ppm, 5000);
+	assert_int_equal(c.ports[0].impair.tx.delay_us + c.ports[0].impair.tx.dup_ppm, 0);
+	free(buf);
+}
+
 /* Each configs/test-bad file fails with the text its first line promises. */
 static void
 test_bad_config_files(void **state)
@@ -1513,12 +2000,19 @@ main(void)
 		cmocka_unit_test(test_atomic_and_layering),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_validate_programmatic),
+		cmocka_unit_test(test_impair_section),
+		cmocka_unit_test(test_impair_percent),
+		cmocka_unit_test(test_impair_ms),
+		cmocka_unit_test(test_impair_seed_and_structure),
+		cmocka_unit_test(test_impair_dump),
+		cmocka_unit_test(test_impair_validate_lines),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_truncated_input),
 		cmocka_unit_test(test_large_and_deep),
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_default_config_file),
+		cmocka_unit_test(test_default_config_impair_example),
 		cmocka_unit_test(test_bad_config_files),
 	};
 

@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Segment arrival (RFC 9293 3.10.7) with RFC 5961 (blind in-window attacks),
+ * RFC 7323 (PAWS), RFC 5681/6582 (NewReno), SYN cookies. Every drop counts.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_tcp.h>
+
+#include "net-t.h"
+#include "tcp.h"
+#include "tcp_impl.h"
+#include "tcp_opts.h"
+#include "tcp_reass.h"
+#include "tcp_rto.h"
+#include "timer_wheel.h"
+
+/* What one parsed segment says, in host byte order. */
+struct seg {
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t len;          /* payload bytes */
+	uint32_t wnd;          /* unscaled */
+	uint8_t flags;
+	uint16_t hlen;         /* TCP header incl. options */
+	struct wg_tcp_opts opts;
+};
+
+static inline uint32_t
+seg_space(const struct seg *s)
+{
+	return s->len + ((s->flags & TCP_SYN) ? 1 : 0) + ((s->flags & TCP_FIN) ? 1 : 0);
+}
+
+static bool
+challenge_ack(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+
+	if (ctx->challenge_tokens == 0) {
+		ctx->st.challenge_ack_limited++;
+		return false;
+	}
+	ctx->challenge_tokens--;
+	ctx->st.challenge_acks++;
+	wg_tcp_send_ack(c);
+	return true;
+}
+
+static uint8_t
+pick_wscale(uint32_t buf)
+{
+	uint8_t s = 0;
+
+	while (s < WG_TCP_OUR_WSCALE_MAX && (buf >> s) > 0xffff)
+		s++;
+	return s;
+}
+
+/* Negotiated options from a SYN onto a new connection. */
+static void
+apply_syn_opts(struct wg_tcp_conn *c, const struct seg *s)
+{
+	const struct wg_tcp_conf *cf = &c->ctx->conf;
+	uint16_t peer_mss = (s->opts.flags & WG_TCPOPT_F_MSS) ? s->opts.mss : 536;
+
+	c->mss = RTE_MIN(peer_mss, cf->mss);
+	if (c->mss < 64)
+		c->mss = 64;
+	if (s->opts.flags & WG_TCPOPT_F_WSCALE) {
+		c->flags |= WG_TCPF_WS;
+		c->snd_wscale = s->opts.wscale;
+		c->rcv_wscale = pick_wscale(cf->rcv_buf);
+	}
+	if (s->opts.flags & WG_TCPOPT_F_SACK_PERM)
+		c->flags |= WG_TCPF_SACK;
+	if (s->opts.flags & WG_TCPOPT_F_TS) {
+		c->flags |= WG_TCPF_TS;
+		c->ts_recent = s->opts.ts_val;
+		/* MSS counts no options (RFC 6691): every segment carries 12
+		 * bytes of timestamps, so a full one holds 12 bytes less */
+		c->mss -= 12;
+	}
+}
+
+static void
+init_send_side(struct wg_tcp_conn *c, uint32_t iss)
+{
+	c->iss = iss;
+	c->snd_una = iss;
+	c->snd_nxt = iss + 1;
+	c->snd_max = iss + 1;
+	c->cwnd = 10u * c->mss;          /* RFC 6928 */
+	c->ssthresh = UINT32_MAX / 2;
+}
+
+/* SYN to a listening port: a SYN_RCVD connection, or a stateless SYN
+ * cookie when the backlog is full (RFC 4987 3.6). */
+static void
+passive_open(struct wg_tcp_ctx *ctx, unsigned int port, const struct wg_pkt_info *info,
+	     const struct rte_tcp_hdr *th, const uint8_t *frame, const struct seg *s,
+	     struct wg_tcp_listener *l)
+{
+	struct wg_tcp_conn *c, tmp;
+
+	if (ctx->st.synrcvd >= ctx->conf.syn_backlog) {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.ctx = ctx;
+		tmp.port = (uint16_t)port;
+		tmp.laddr = info->dst_ip;
+		tmp.raddr = info->src_ip;
+		tmp.lport = th->dst_port;
+		tmp.rport = th->src_port;
+		memcpy(tmp.peer_mac, frame + RTE_ETHER_ADDR_LEN, 6);
+		tmp.irs = s->seq;
+		tmp.rcv_nxt = s->seq + 1;
+		apply_syn_opts(&tmp, s);
+		/* without timestamps there is nowhere to keep WS/SACK: the
+		 * cookie connection does without them, as Linux does */
+		if (!(tmp.flags & WG_TCPF_TS))
+			tmp.flags &= ~(WG_TCPF_WS | WG_TCPF_SACK);
+		tmp.rcv_wscale = (tmp.flags & WG_TCPF_WS) ? tmp.rcv_wscale : 0;
+		init_send_side(&tmp, wg_tcp_cookie_make(ctx, &tmp, s->seq, tmp.mss));
+		tmp.rcv_adv = tmp.rcv_nxt;
+		ctx->st.syncookies_sent++;
+		wg_tcp_xmit(&tmp, TCP_SYN | TCP_ACK, tmp.iss, 0);
+		return;
+	}
+	c = wg_tcp_conn_new(ctx, port, info->dst_ip, info->src_ip, th->dst_port, th->src_port);
+	if (c == NULL)
+		return;
+	memcpy(c->peer_mac, frame + RTE_ETHER_ADDR_LEN, 6);
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	apply_syn_opts(c, s);
+	init_send_side(c, wg_tcp_isn(ctx, c->laddr, c->raddr, c->lport, c->rport));
+	c->snd_wnd = s->wnd;              /* SYN windows are unscaled */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = c->iss;
+	c->ops = l->ops;
+	c->app_ctx = l;                   /* the listener, until accepted */
+	c->last_rx_ms = ctx->now_ms;
+	wg_tcp_set_state(c, WG_TCP_SYN_RCVD);
+	ctx->st.passive_opens++;
+	wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
+	wg_tcp_rearm(c);
+}
+
+static bool
+accept_conn(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_listener *l = c->app_ctx;
+	void *app = NULL;
+
+	c->app_ctx = NULL;
+	wg_tcp_set_state(c, WG_TCP_ESTABLISHED);
+	c->retries = 0;
+	if (c->ops->on_accept(c, l->arg, &app) != 0) {
+		c->flags |= WG_TCPF_APP_GONE;
+		wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+		wg_tcp_conn_free(c);
+		return false;
+	}
+	c->app_ctx = app;
+	return true;
+}
+
+/* ACK of a SYN cookie: rebuild the connection the cookie stands for. */
+static struct wg_tcp_conn *
+cookie_open(struct wg_tcp_ctx *ctx, unsigned int port, const struct wg_pkt_info *info,
+	    const struct rte_tcp_hdr *th, const uint8_t *frame, const struct seg *s,
+	    struct wg_tcp_listener *l)
+{
+	struct wg_tcp_conn k, *c;
+	uint16_t mss;
+
+	memset(&k, 0, sizeof(k));
+	k.laddr = info->dst_ip;
+	k.raddr = info->src_ip;
+	k.lport = th->dst_port;
+	k.rport = th->src_port;
+	mss = wg_tcp_cookie_check(ctx, &k, s->seq - 1, s->ack - 1);
+	if (mss == 0) {
+		ctx->st.syncookies_bad++;
+		return NULL;
+	}
+	c = wg_tcp_conn_new(ctx, port, k.laddr, k.raddr, k.lport, k.rport);
+	if (c == NULL)
+		return NULL;
+	ctx->st.syncookies_ok++;
+	memcpy(c->peer_mac, frame + RTE_ETHER_ADDR_LEN, 6);
+	c->irs = s->seq - 1;
+	c->rcv_nxt = s->seq;
+	c->mss = mss;
+	/* what our stateless SYN-ACK advertised */
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(wg_tcp_rcv_window(c), 0xffffu);
+	if (s->opts.flags & WG_TCPOPT_F_TS) {
+		/* our SYN-ACK's options are not remembered: only TS can be
+		 * recovered from the segment itself */
+		c->flags |= WG_TCPF_TS;
+		c->ts_recent = s->opts.ts_val;
+		c->mss -= 12;
+	}
+	init_send_side(c, s->ack - 1);
+	c->snd_una = s->ack;
+	c->snd_wnd = s->wnd;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	c->ops = l->ops;
+	c->app_ctx = l;
+	c->last_rx_ms = ctx->now_ms;
+	ctx->st.passive_opens++;
+	wg_tcp_set_state(c, WG_TCP_SYN_RCVD);
+	if (!accept_conn(c))
+		return NULL;
+	return c;
+}
+
+/* RFC 9293 3.10.7.4 acceptability test. */
+static bool
+seq_acceptable(const struct wg_tcp_conn *c, const struct seg *s, uint32_t rwnd)
+{
+	uint32_t space = seg_space(s);
+
+	if (space == 0) {
+		if (rwnd == 0)
+			return s->seq == c->rcv_nxt;
+		return seq_ge(s->seq, c->rcv_nxt) && seq_lt(s->seq, c->rcv_nxt + rwnd);
+	}
+	if (rwnd == 0)
+		return false;
+	return (seq_ge(s->seq, c->rcv_nxt) && seq_lt(s->seq, c->rcv_nxt + rwnd)) ||
+	       (seq_ge(s->seq + space - 1, c->rcv_nxt) &&
+		seq_lt(s->seq + space - 1, c->rcv_nxt + rwnd));
+}
+
+/* Drop acknowledged bytes from the head of the send queue. */
+static void
+sndq_ack(struct wg_tcp_conn *c, uint32_t bytes)
+{
+	c->sndq_bytes -= bytes;
+	bytes += c->sndq_off;
+	while (c->sndq_head != NULL && bytes >= c->sndq_head->data_len) {
+		struct rte_mbuf *m = c->sndq_head;
+
+		bytes -= m->data_len;
+		c->sndq_head = m->next;
+		m->next = NULL;
+		rte_pktmbuf_free_seg(m);
+	}
+	if (c->sndq_head == NULL)
+		c->sndq_tail = NULL;
+	c->sndq_off = bytes;
+}
+
+/* Congestion window growth on an ACK of `acked` new bytes (RFC 5681). */
+static void
+cwnd_grow(struct wg_tcp_conn *c, uint32_t acked)
+{
+	if (c->cwnd < c->ssthresh)
+		c->cwnd += RTE_MIN(acked, 2u * c->mss);   /* ABC, L = 2 */
+	else
+		c->cwnd += RTE_MAX(1u, c->mss * c->mss / c->cwnd);
+	if (c->cwnd > 64u * 1024 * 1024)
+		c->cwnd = 64u * 1024 * 1024;
+}
+
+/* Process the ACK field of a segment on a synchronized connection.
+ * Returns false if the segment must be dropped. */
+static bool
+process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+	uint32_t acked, data_acked, wnd = s->wnd << c->snd_wscale;
+	bool fin_was_outstanding;
+
+	*fin_acked = false;
+	/* RFC 5961 5.2 */
+	if (seq_gt(s->ack, c->snd_max)) {
+		ctx->st.ack_too_new++;
+		wg_tcp_send_ack(c);
+		return false;
+	}
+	if (seq_lt(s->ack, c->snd_una - c->max_snd_wnd)) {
+		ctx->st.ack_too_old++;
+		challenge_ack(c);
+		return false;
+	}
+
+	if (seq_gt(s->ack, c->snd_una)) {
+		acked = s->ack - c->snd_una;
+		fin_was_outstanding = (c->flags & WG_TCPF_FIN_SENT) &&
+				      seq_gt(s->ack, c->snd_una + c->sndq_bytes);
+		data_acked = fin_was_outstanding ? acked - 1 : acked;
+		if (data_acked > c->sndq_bytes)
+			data_acked = c->sndq_bytes;
+		/* RTT sample: timestamp echo, else Karn-safe timing */
+		if ((c->flags & WG_TCPF_TS) && (s->opts.flags & WG_TCPOPT_F_TS) && s->opts.ts_ecr &&
+		    (uint32_t)ctx->now_ms - s->opts.ts_ecr < 600000)
+			wg_rto_sample(&c->rto, ((uint32_t)ctx->now_ms - s->opts.ts_ecr) * 1000 + 500);
+		else if ((c->flags & WG_TCPF_RTT_TIMING) && seq_gt(s->ack, c->rtt_seq)) {
+			wg_rto_sample(&c->rto, ((uint32_t)ctx->now_ms - c->rtt_start_ms) * 1000 + 500);
+			c->flags &= ~WG_TCPF_RTT_TIMING;
+		}
+		sndq_ack(c, data_acked);
+		c->snd_una = s->ack;
+		if (seq_lt(c->snd_nxt, c->snd_una))
+			c->snd_nxt = c->snd_una;
+		c->retries = 0;
+		c->rto.backoff = 0;
+
+		if (c->flags & WG_TCPF_FASTREC) {
+			if (seq_ge(s->ack, c->recover)) {
+				/* full ACK: leave recovery (RFC 6582 3.2 step 3) */
+				uint32_t fl = RTE_MAX(c->snd_max - c->snd_una, (uint32_t)c->mss);
+
+				c->flags &= ~WG_TCPF_FASTREC;
+				c->cwnd = RTE_MIN(c->ssthresh, fl + c->mss);
+			} else {
+				/* partial ACK: the next hole is lost too */
+				wg_tcp_xmit(c, TCP_ACK, c->snd_una,
+					    RTE_MIN((uint32_t)c->mss, c->sndq_bytes));
+				ctx->st.retrans_segs++;
+				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
+			}
+		} else {
+			cwnd_grow(c, acked);
+		}
+		c->dupacks = 0;
+		if (fin_was_outstanding) {
+			*fin_acked = true;
+			c->flags &= ~WG_TCPF_FIN_QUEUED;
+		}
+		/* a fresh RTO for what is still outstanding (RFC 6298 5.3) */
+		wg_tcp_timer_stop(c);
+		wg_tcp_rearm(c);
+		if ((c->flags & WG_TCPF_WANT_WRITE) && wg_tcp_send_space(c) > 0) {
+			c->flags &= ~WG_TCPF_WANT_WRITE;
+			if (c->ops && c->ops->on_writable && !(c->flags & WG_TCPF_APP_GONE))
+				c->ops->on_writable(c);
+		}
+	} else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
+		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
+		/* duplicate ACK (RFC 5681 2) */
+		if (++c->dupacks == 3 && !(c->flags & WG_TCPF_FASTREC)) {
+			uint32_t flight = c->snd_max - c->snd_una;
+
+			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+			c->recover = c->snd_max;
+			c->flags |= WG_TCPF_FASTREC;
+			c->flags &= ~WG_TCPF_RTT_TIMING;
+			wg_tcp_xmit(c, TCP_ACK, c->snd_una, RTE_MIN((uint32_t)c->mss, c->sndq_bytes));
+			ctx->st.fast_retrans++;
+			ctx->st.retrans_segs++;
+			c->cwnd = c->ssthresh + 3u * c->mss;
+		} else if (c->flags & WG_TCPF_FASTREC) {
+			c->cwnd += c->mss;   /* each dupack: a segment left the network */
+		}
+	}
+
+	/* window update (RFC 9293 3.10.7.4, fifth check) */
+	if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, s->ack))) {
+		bool opened = c->snd_wnd == 0 && wnd > 0;
+
+		c->snd_wnd = wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		if (wnd > c->max_snd_wnd)
+			c->max_snd_wnd = wnd;
+		if (opened && c->timer_kind == WG_TCPT_PERSIST) {
+			c->rto.backoff = 0;
+			wg_tcp_timer_stop(c);
+			c->snd_nxt = c->snd_una;
+		}
+	}
+	return true;
+}
+
+/* Deliver in-order payload m (headers already trimmed) and whatever the
+ * reassembly queue then holds contiguously. */
+static void
+deliver(struct wg_tcp_conn *c, struct rte_mbuf *m, uint32_t len)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+	bool app = c->ops && c->ops->on_data && !(c->flags & WG_TCPF_APP_GONE);
+	struct rte_mbuf *more;
+
+	c->rcv_nxt += len;
+	ctx->st.rx_bytes += len;
+	if (app) {
+		c->rcv_held += len;
+		c->ops->on_data(c, m);
+	} else {
+		rte_pktmbuf_free(m);
+	}
+	while (c->reass != NULL && (more = wg_reass_pop(c->reass, &c->rcv_nxt)) != NULL) {
+		ctx->st.rx_bytes += more->pkt_len;
+		if (app && !(c->flags & WG_TCPF_APP_GONE)) {
+			c->rcv_held += more->pkt_len;
+			c->ops->on_data(c, more);
+		} else {
+			rte_pktmbuf_free(more);
+		}
+	}
+	if (c->reass != NULL && c->reass->n == 0) {
+		rte_mempool_put(ctx->reass_pool, c->reass);
+		c->reass = NULL;
+	}
+}
+
+/* Payload of an acceptable segment; takes m. */
+static void
+process_data(struct wg_tcp_conn *c, struct rte_mbuf *m, const struct seg *s, uint32_t pay_off)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+	uint32_t seq = s->seq + ((s->flags & TCP_SYN) ? 1 : 0);
+	uint32_t len = s->len;
+
+	if (len == 0 || c->state > WG_TCP_FIN_WAIT_2 || (c->flags & WG_TCPF_RCVD_FIN)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)pay_off);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
+	if (seq_lt(seq, c->rcv_nxt)) {
+		uint32_t dup = c->rcv_nxt - seq;
+
+		ctx->st.dup_data++;
+		if (dup >= len) {
+			rte_pktmbuf_free(m);
+			c->flags |= WG_TCPF_ACK_NOW;
+			return;
+		}
+		rte_pktmbuf_adj(m, (uint16_t)dup);
+		seq += dup;
+		len -= dup;
+	}
+	if (seq == c->rcv_nxt && wg_reass_empty(c->reass)) {
+		uint32_t win = c->rcv_adv - c->rcv_nxt;
+
+		if (len > win && seq_gt(c->rcv_adv, c->rcv_nxt)) {
+			rte_pktmbuf_trim(m, (uint16_t)(len - win));
+			len = win;
+		}
+		/* RFC 1122 4.2.3.2 / 5681 4.2: ACK at least every second
+		 * full-sized segment, otherwise within delack_ms. Decided
+		 * before delivery so an answer sent from on_data carries it. */
+		if (++c->unacked_segs >= 2 || len < c->mss)
+			c->flags |= WG_TCPF_ACK_NOW;
+		else
+			c->flags |= WG_TCPF_DELACK;
+		deliver(c, m, len);
+		return;
+	}
+	/* out of order (or filling a hole): queue, and ACK at once so the
+	 * sender sees duplicate ACKs and SACK blocks (RFC 5681 4.2) */
+	if (c->reass == NULL) {
+		if (rte_mempool_get(ctx->reass_pool, (void **)&c->reass) != 0) {
+			c->reass = NULL;
+			ctx->st.reass.full_drops++;
+			rte_pktmbuf_free(m);
+			c->flags |= WG_TCPF_ACK_NOW;
+			return;
+		}
+		wg_reass_init(c->reass, ctx->conf.ooo_max);
+	}
+	ctx->st.ooo_segs++;
+	wg_reass_insert(c->reass, m, seq, c->rcv_nxt, c->rcv_adv, &ctx->st.reass);
+	if (seq == c->rcv_nxt) {
+		struct rte_mbuf *first = wg_reass_pop(c->reass, &c->rcv_nxt);
+
+		if (first != NULL) {
+			c->rcv_nxt -= first->pkt_len;   /* deliver() re-adds it */
+			deliver(c, first, first->pkt_len);
+		}
+	}
+	c->flags |= WG_TCPF_ACK_NOW;
+}
+
+static void
+process_fin(struct wg_tcp_conn *c, const struct seg *s, bool fin_acked)
+{
+	uint32_t fin_seq = s->seq + ((s->flags & TCP_SYN) ? 1 : 0) + s->len;
+
+	if (!(s->flags & TCP_FIN) || (c->flags & WG_TCPF_RCVD_FIN))
+		return;
+	/* only an in-order FIN counts; one after a hole is retransmitted */
+	if (fin_seq != c->rcv_nxt)
+		return;
+	c->rcv_nxt++;
+	c->flags |= WG_TCPF_RCVD_FIN | WG_TCPF_ACK_NOW;
+	switch (c->state) {
+	case WG_TCP_SYN_RCVD:
+	case WG_TCP_ESTABLISHED:
+		wg_tcp_set_state(c, WG_TCP_CLOSE_WAIT);
+		break;
+	case WG_TCP_FIN_WAIT_1:
+		if (fin_acked)
+			wg_tcp_enter_timewait(c);
+		else
+			wg_tcp_set_state(c, WG_TCP_CLOSING);
+		break;
+	case WG_TCP_FIN_WAIT_2:
+		wg_tcp_enter_timewait(c);
+		break;
+	default:
+		break;
+	}
+	/* after the state change: the app may close from inside on_eof */
+	if (c->state == WG_TCP_CLOSE_WAIT && c->ops && c->ops->on_eof &&
+	    !(c->flags & WG_TCPF_APP_GONE))
+		c->ops->on_eof(c);
+}
+
+static void
+syn_sent(struct wg_tcp_conn *c, const struct seg *s)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+
+	if (s->flags & TCP_ACK) {
+		if (seq_le(s->ack, c->iss) || seq_gt(s->ack, c->snd_max)) {
+			if (!(s->flags & TCP_RST))
+				wg_tcp_xmit(c, TCP_RST, s->ack, 0);
+			return;
+		}
+	}
+	if (s->flags & TCP_RST) {
+		if (s->flags & TCP_ACK) {
+			ctx->st.resets_rx++;
+			wg_tcp_drop(c, -ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(s->flags & TCP_SYN))
+		return;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	/* our SYN offered every option; keep what the peer echoed */
+	c->flags &= ~(WG_TCPF_WS | WG_TCPF_SACK | WG_TCPF_TS);
+	apply_syn_opts(c, s);
+	if (!(c->flags & WG_TCPF_WS))
+		c->rcv_wscale = 0;
+	c->snd_wnd = s->wnd;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	if (s->flags & TCP_ACK) {
+		c->snd_una = s->ack;
+		c->retries = 0;
+		c->rto.backoff = 0;
+		wg_tcp_set_state(c, WG_TCP_ESTABLISHED);
+		wg_tcp_timer_stop(c);
+		wg_tcp_send_ack(c);
+		wg_tcp_rearm(c);
+		if (c->ops && c->ops->on_connect)
+			c->ops->on_connect(c, 0);
+		if (c->state == WG_TCP_ESTABLISHED)
+			wg_tcp_output(c);
+	} else {
+		/* simultaneous open */
+		wg_tcp_set_state(c, WG_TCP_SYN_RCVD);
+		wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
+	}
+}
+
+/* Parse and check the TCP header; 0 or -EBADMSG (counted). */
+static int
+parse(struct wg_tcp_ctx *ctx, const uint8_t *frame, const struct wg_pkt_info *info,
+      uint32_t rx_flags, struct seg *s)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(frame + info->l3_off);
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(frame + info->l4_off);
+	uint16_t hlen;
+
+	if (info->l4_len < TCP_HDR_LEN) {
+		ctx->st.bad_hdr++;
+		return -EBADMSG;
+	}
+	hlen = (uint16_t)((th->data_off >> 4) * 4);
+	if (hlen < TCP_HDR_LEN || hlen > info->l4_len) {
+		ctx->st.bad_hdr++;
+		return -EBADMSG;
+	}
+	if (rx_flags & WG_RX_L4_CSUM_BAD) {
+		ctx->st.bad_csum++;
+		return -EBADMSG;
+	}
+	if (!(rx_flags & WG_RX_L4_CSUM_GOOD)) {
+		uint32_t sum = rte_ipv4_phdr_cksum(ip, 0);
+
+		sum = rte_raw_cksum(th, info->l4_len) + sum;
+		sum = ((sum >> 16) & 0xffff) + (sum & 0xffff);
+		sum = ((sum >> 16) & 0xffff) + (sum & 0xffff);
+		if ((uint16_t)sum != 0xffff) {
+			ctx->st.bad_csum++;
+			return -EBADMSG;
+		}
+	}
+	s->seq = rte_be_to_cpu_32(th->sent_seq);
+	s->ack = rte_be_to_cpu_32(th->recv_ack);
+	s->wnd = rte_be_to_cpu_16(th->rx_win);
+	s->flags = th->tcp_flags;
+	s->hlen = hlen;
+	s->len = info->l4_len - hlen;
+	if (wg_tcp_opts_parse((const uint8_t *)(th + 1), hlen - TCP_HDR_LEN,
+			      (s->flags & TCP_SYN) != 0, &s->opts) < 0) {
+		ctx->st.bad_opts++;
+		return -EBADMSG;
+	}
+	/* SYN+RST, SYN+FIN: never legitimate */
+	if ((s->flags & TCP_SYN) && (s->flags & (TCP_RST | TCP_FIN))) {
+		ctx->st.bad_hdr++;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port,
+		       struct rte_mbuf *m, const struct wg_pkt_info *info, const uint8_t *frame,
+		       const struct seg *sp);
+
+void
+wg_tcp_input(struct wg_tcp_ctx *ctx, unsigned int port, struct rte_mbuf *m,
+	     const struct wg_pkt_info *info, uint32_t rx_flags)
+{
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(frame + info->l4_off);
+	struct wg_tcp_listener *l;
+	struct wg_tcp_conn *c;
+	struct seg s;
+
+	ctx->st.rx_segs++;
+	if (parse(ctx, frame, info, rx_flags, &s) < 0)
+		goto drop;
+	c = wg_tcp_lookup(ctx, info->dst_ip, info->src_ip, th->dst_port, th->src_port);
+
+	if (c != NULL && c->state == WG_TCP_TIME_WAIT && (s.flags & TCP_SYN) &&
+	    !(s.flags & TCP_ACK) && seq_gt(s.seq, c->rcv_nxt)) {
+		/* a new incarnation may reuse a TIME_WAIT pair (RFC 6191) */
+		wg_tcp_conn_free(c);
+		c = NULL;
+	}
+	if (c == NULL) {
+		l = wg_tcp_listener_find(ctx, th->dst_port);
+		if (l != NULL && (s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+			passive_open(ctx, port, info, th, frame, &s, l);
+			goto drop;
+		}
+		if (l != NULL && (s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK)
+			c = cookie_open(ctx, port, info, th, frame, &s, l);
+		if (c == NULL) {
+			ctx->st.no_conn++;
+			wg_tcp_reply_rst(ctx, port, frame, info, s.seq, s.ack, seg_space(&s),
+					 s.flags);
+			goto drop;
+		}
+	}
+	ctx->busy = c;
+	conn_input(ctx, c, port, m, info, frame, &s);
+	if (ctx->busy == c && (c->flags & WG_TCPF_KILL)) {
+		ctx->busy = NULL;
+		c->flags &= ~WG_TCPF_KILL;
+		wg_tcp_abort(c);
+	}
+	ctx->busy = NULL;
+	return;
+drop:
+	rte_pktmbuf_free(m);
+}
+
+/* A segment for an existing connection; takes m. */
+static void
+conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, struct rte_mbuf *m,
+	   const struct wg_pkt_info *info, const uint8_t *frame, const struct seg *sp)
+{
+	bool fin_acked = false;
+	struct seg s = *sp;
+	uint32_t rwnd;
+
+	c->last_rx_ms = ctx->now_ms;
+
+	if (c->state == WG_TCP_SYN_SENT) {
+		syn_sent(c, &s);
+		goto drop;
+	}
+
+	/* PAWS (RFC 7323 5.3) */
+	if ((c->flags & WG_TCPF_TS) && (s.opts.flags & WG_TCPOPT_F_TS) && !(s.flags & TCP_RST) &&
+	    (int32_t)(s.opts.ts_val - c->ts_recent) < 0) {
+		ctx->st.paws_drops++;
+		wg_tcp_send_ack(c);
+		goto drop;
+	}
+
+	rwnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (c->state == WG_TCP_SYN_RCVD && (s.flags & TCP_SYN) && s.seq == c->irs &&
+	    !(s.flags & TCP_ACK)) {
+		/* our SYN-ACK was lost: the peer retransmitted its SYN */
+		wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
+		goto drop;
+	}
+	if (!seq_acceptable(c, &s, rwnd)) {
+		ctx->st.out_of_window++;
+		if (!(s.flags & TCP_RST))
+			wg_tcp_send_ack(c);
+		goto drop;
+	}
+	/* timestamps to echo: the segment advances the left edge (RFC 7323 4.3) */
+	if ((c->flags & WG_TCPF_TS) && (s.opts.flags & WG_TCPOPT_F_TS) &&
+	    seq_le(s.seq, c->last_ack_sent))
+		c->ts_recent = s.opts.ts_val;
+
+	/* RST (RFC 5961 3.2): exact match resets, in-window gets a challenge */
+	if (s.flags & TCP_RST) {
+		if (s.seq == c->rcv_nxt) {
+			ctx->st.resets_rx++;
+			wg_tcp_drop(c, -ECONNRESET);
+		} else {
+			challenge_ack(c);
+		}
+		goto drop;
+	}
+	/* SYN in a synchronized state (RFC 5961 4.2) */
+	if (s.flags & TCP_SYN) {
+		challenge_ack(c);
+		goto drop;
+	}
+	if (!(s.flags & TCP_ACK))
+		goto drop;
+
+	if (c->state == WG_TCP_SYN_RCVD) {
+		if (!seq_gt(s.ack, c->snd_una) || seq_gt(s.ack, c->snd_max)) {
+			wg_tcp_reply_rst(ctx, port, frame, info, s.seq, s.ack, seg_space(&s),
+					 s.flags);
+			goto drop;
+		}
+		c->snd_una = s.ack;
+		c->snd_wnd = s.wnd << c->snd_wscale;
+		c->max_snd_wnd = c->snd_wnd;
+		c->snd_wl1 = s.seq;
+		c->snd_wl2 = s.ack;
+		c->rto.backoff = 0;
+		wg_tcp_timer_stop(c);
+		if (!accept_conn(c))
+			goto drop;
+		wg_tcp_rearm(c);
+	} else if (!process_ack(c, &s, &fin_acked)) {
+		goto drop;
+	}
+
+	switch (c->state) {
+	case WG_TCP_FIN_WAIT_1:
+		if (fin_acked)
+			wg_tcp_set_state(c, WG_TCP_FIN_WAIT_2);
+		break;
+	case WG_TCP_CLOSING:
+		if (fin_acked) {
+			wg_tcp_enter_timewait(c);
+			goto drop;
+		}
+		break;
+	case WG_TCP_LAST_ACK:
+		if (fin_acked) {
+			wg_tcp_drop(c, 0);
+			goto drop;
+		}
+		break;
+	case WG_TCP_TIME_WAIT:
+		/* a retransmitted FIN: ACK it and restart 2MSL */
+		if (s.flags & TCP_FIN) {
+			wg_tcp_send_ack(c);
+			wg_tcp_timer_set(c, WG_TCPT_TIMEWAIT, ctx->conf.timewait_ms);
+		}
+		goto drop;
+	default:
+		break;
+	}
+
+	process_data(c, m, &s, info->l4_off + s.hlen);
+	m = NULL;
+	if (c->state == WG_TCP_CLOSED)
+		return;
+	process_fin(c, &s, fin_acked || c->state == WG_TCP_FIN_WAIT_2);
+	if (c->state == WG_TCP_CLOSED || c->state == WG_TCP_TIME_WAIT) {
+		if (c->state == WG_TCP_TIME_WAIT && (c->flags & WG_TCPF_ACK_NOW))
+			wg_tcp_send_ack(c);
+		return;
+	}
+	if (c->state == WG_TCP_FIN_WAIT_2)
+		wg_tcp_rearm(c);
+	wg_tcp_output(c);
+	return;
+drop:
+	if (m != NULL)
+		rte_pktmbuf_free(m);
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Connection timers on the lcore's wheel (1 ms ticks). Each connection has
+ * one "main" timer whose meaning is timer_kind (retransmit, persist,
+ * keepalive, 2MSL) and one delayed-ACK timer.
+ */
+#include <errno.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "tcp.h"
+#include "tcp_impl.h"
+#include "tcp_rto.h"
+#include "timer_wheel.h"
+
+void
+wg_tcp_timer_set(struct wg_tcp_conn *c, uint8_t kind, uint64_t ms)
+{
+	c->timer_kind = kind;
+	wg_tw_arm(&c->ctx->tw, &c->timer, c->ctx->now_ms + (ms ? ms : 1));
+}
+
+void
+wg_tcp_timer_stop(struct wg_tcp_conn *c)
+{
+	c->timer_kind = WG_TCPT_NONE;
+	wg_tw_cancel(&c->ctx->tw, &c->timer);
+}
+
+static uint64_t
+rto_ms(const struct wg_tcp_conn *c)
+{
+	return (wg_rto_timeout(&c->rto) + 999) / 1000;
+}
+
+/* Pick the main timer after any change of what is outstanding. */
+void
+wg_tcp_rearm(struct wg_tcp_conn *c)
+{
+	const struct wg_tcp_conf *cf = &c->ctx->conf;
+
+	if (c->state == WG_TCP_TIME_WAIT || c->state == WG_TCP_CLOSED)
+		return;
+	if (c->snd_nxt != c->snd_una || c->state == WG_TCP_SYN_RCVD ||
+	    c->state == WG_TCP_SYN_SENT) {
+		/* RFC 6298 5.1: running timers are not restarted by new sends */
+		if (c->timer_kind != WG_TCPT_RTX || !wg_tw_pending(&c->timer))
+			wg_tcp_timer_set(c, WG_TCPT_RTX, rto_ms(c));
+	} else if (c->sndq_bytes > 0 && c->snd_wnd == 0) {
+		if (c->timer_kind != WG_TCPT_PERSIST || !wg_tw_pending(&c->timer))
+			wg_tcp_timer_set(c, WG_TCPT_PERSIST, rto_ms(c));
+	} else if (c->state == WG_TCP_FIN_WAIT_2 && (c->flags & WG_TCPF_APP_GONE)) {
+		wg_tcp_timer_set(c, WG_TCPT_TIMEWAIT, cf->fin_wait2_ms);
+	} else if (cf->keepalive_ms) {
+		wg_tcp_timer_set(c, WG_TCPT_KEEPALIVE, cf->keepalive_ms);
+	} else {
+		wg_tcp_timer_stop(c);
+	}
+}
+
+void
+wg_tcp_delack_arm(struct wg_tcp_conn *c)
+{
+	wg_tw_arm(&c->ctx->tw_delack, &c->delack, c->ctx->now_ms + c->ctx->conf.delack_ms);
+}
+
+/* Tell the app once; from here the connection is TCP's alone. */
+void
+wg_tcp_report_closed(struct wg_tcp_conn *c, int reason)
+{
+	if (c->flags & WG_TCPF_APP_GONE)
+		return;
+	c->flags |= WG_TCPF_APP_GONE;
+	if (c->state == WG_TCP_SYN_SENT && c->ops && c->ops->on_connect) {
+		c->ops->on_connect(c, reason ? reason : -ECONNREFUSED);
+		return;
+	}
+	/* a passive connection the app never saw has no one to tell */
+	if (c->state == WG_TCP_SYN_RCVD && !(c->flags & WG_TCPF_ACTIVE))
+		return;
+	if (c->ops && c->ops->on_closed)
+		c->ops->on_closed(c, reason);
+}
+
+/* Abandon the connection now (reset received, timeout, abort). */
+void
+wg_tcp_drop(struct wg_tcp_conn *c, int reason)
+{
+	wg_tcp_report_closed(c, reason);
+	wg_tcp_conn_free(c);
+}
+
+void
+wg_tcp_enter_timewait(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+
+	wg_tcp_set_state(c, WG_TCP_TIME_WAIT);
+	wg_tcp_report_closed(c, 0);
+	/* nothing of ours is outstanding: release buffers early */
+	if (c->sndq_head != NULL) {
+		rte_pktmbuf_free(c->sndq_head);
+		c->sndq_head = c->sndq_tail = NULL;
+		c->sndq_bytes = 0;
+	}
+	wg_tw_cancel(&ctx->tw_delack, &c->delack);
+	if (ctx->st.timewait > ctx->conf.max_timewait) {
+		/* bounded table: the newest leaves at once rather than
+		 * letting TIME_WAIT crowd out live connections */
+		ctx->st.timewait_recycled++;
+		wg_tcp_conn_free(c);
+		return;
+	}
+	wg_tcp_timer_set(c, WG_TCPT_TIMEWAIT, ctx->conf.timewait_ms);
+}
+
+static void
+on_rtx(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+	uint32_t flight = c->snd_max - c->snd_una;
+	uint32_t limit = (c->state == WG_TCP_SYN_RCVD || c->state == WG_TCP_SYN_SENT) ?
+			 ctx->conf.syn_retries : ctx->conf.max_retries;
+
+	ctx->st.rto_expired++;
+	if (++c->retries > limit) {
+		ctx->st.timeouts++;
+		if (c->state != WG_TCP_SYN_RCVD)
+			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+		wg_tcp_drop(c, -ETIMEDOUT);
+		return;
+	}
+	wg_rto_backoff(&c->rto);
+	c->flags &= ~(WG_TCPF_RTT_TIMING | WG_TCPF_FASTREC);
+	c->dupacks = 0;
+	if (c->state == WG_TCP_SYN_RCVD) {
+		wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
+	} else if (c->state == WG_TCP_SYN_SENT) {
+		wg_tcp_xmit(c, TCP_SYN, c->iss, 0);
+	} else {
+		/* RFC 5681 3.1: loss → slow start from one segment */
+		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		c->cwnd = c->mss;
+		c->snd_nxt = c->snd_una;
+		c->recover = c->snd_max;
+		ctx->st.retrans_segs++;
+		wg_tcp_output(c);
+	}
+	wg_tcp_timer_set(c, WG_TCPT_RTX, rto_ms(c));
+}
+
+static void
+main_timer(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_ctx *ctx = c->ctx;
+	const struct wg_tcp_conf *cf = &ctx->conf;
+
+	switch (c->timer_kind) {
+	case WG_TCPT_RTX:
+		on_rtx(c);
+		break;
+	case WG_TCPT_PERSIST:
+		ctx->st.zero_window_probes++;
+		wg_tcp_send_probe(c);
+		wg_rto_backoff(&c->rto);
+		wg_tcp_timer_set(c, WG_TCPT_PERSIST, rto_ms(c));
+		break;
+	case WG_TCPT_KEEPALIVE:
+		if (ctx->now_ms - c->last_rx_ms < cf->keepalive_ms) {
+			wg_tcp_timer_set(c, WG_TCPT_KEEPALIVE,
+					 cf->keepalive_ms - (ctx->now_ms - c->last_rx_ms));
+			break;
+		}
+		if (c->retries >= cf->keepalive_probes) {
+			ctx->st.timeouts++;
+			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+			wg_tcp_drop(c, -ETIMEDOUT);
+			break;
+		}
+		c->retries++;
+		ctx->st.keepalive_probes++;
+		wg_tcp_send_probe(c);
+		wg_tcp_timer_set(c, WG_TCPT_KEEPALIVE, cf->keepalive_intvl_ms);
+		break;
+	case WG_TCPT_TIMEWAIT:
+		wg_tcp_drop(c, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+fire_main(struct wg_tw_node *node, void *arg)
+{
+	(void)arg;
+	main_timer(conn_of(node, timer));
+}
+
+static void
+fire_delack(struct wg_tw_node *node, void *arg)
+{
+	struct wg_tcp_conn *c = conn_of(node, delack);
+
+	(void)arg;
+	if (c->flags & WG_TCPF_DELACK)
+		wg_tcp_send_ack(c);
+}
+
+unsigned int
+wg_tcp_timers(struct wg_tcp_ctx *ctx, uint64_t now_ms)
+{
+	if (now_ms != ctx->now_ms) {
+		/* buffers we hold (queued sends, out-of-order data, what the
+		 * app holds) come from the pool the NIC receives into; if it
+		 * ran dry no ACK could arrive to free them. Shrink windows
+		 * well before that. O(lcores), so once per ms. */
+		unsigned int avail = rte_mempool_avail_count(ctx->pkt_pool);
+
+		ctx->pressure = avail < ctx->pkt_pool->size / 4;
+		if (ctx->pressure)
+			ctx->st.mem_pressure++;
+	}
+	ctx->now_ms = now_ms;
+	if (now_ms - ctx->challenge_refill_ms >= 1000) {
+		ctx->challenge_refill_ms = now_ms;
+		ctx->challenge_tokens = ctx->conf.challenge_ack_per_s;
+	}
+	return wg_tw_advance(&ctx->tw, now_ms, fire_main, ctx) +
+	       wg_tw_advance(&ctx->tw_delack, now_ms, fire_delack, ctx);
+}
