@@ -17,6 +17,7 @@
 #include "conf-t.h"
 #include "net-t.h"
 #include "registry-t.h"
+#include "svc.h"
 #include "tcp-t.h"
 
 #define WG_STATS_MZ_NAME  "wg_dp_stats"
@@ -56,6 +57,22 @@ struct wg_txq {
 	struct rte_mbuf *pkts[WG_MAX_BURST];
 };
 
+/* Operator command handed to a worker over its ctl ring; the worker frees it. */
+enum wg_ctl_type {
+	WG_CTL_CLIENT_TEST = 1,
+};
+
+struct wg_ctl_cmd {
+	uint32_t type;                     /* enum wg_ctl_type */
+	uint32_t port;
+	uint32_t dst_ip;                   /* network byte order */
+	uint16_t dst_port;                 /* host byte order */
+	uint16_t pad;
+	uint32_t conns;
+	uint64_t bytes;
+	uint64_t seed;
+};
+
 struct wg_dataplane;
 
 struct wg_worker {
@@ -77,6 +94,8 @@ struct wg_worker {
 	struct wg_worker_stats *stats;
 	struct wg_tcp_ctx *tcp;            /* this lcore's TCP (hugepage memory) */
 	struct wg_iface *ifaces_flat;      /* ports' ifaces as an array, for TCP */
+	struct rte_ring *ctl;              /* operator commands (MP from telemetry) */
+	struct wg_client_test client;      /* client self-test, worker 0 */
 	struct wg_backoff backoff;
 	uint64_t tsc_per_ms;
 	uint64_t next_arp_tsc;

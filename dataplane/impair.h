@@ -23,9 +23,12 @@ int wg_impair_init(struct wg_impair *im, const struct wg_impair_conf *conf, uint
 
 /* Pass a burst through: in[0..n) enter the stage (dropped, duplicated,
  * delayed, held back), then every held packet due at now_tsc is written to
- * out (up to max, earliest first). The caller owns what comes out; the
- * stage owns (and eventually frees or releases) the rest. Returns the
- * number written to out. in and out may be the same array. */
+ * out (up to max, earliest first; what does not fit stays held, due, and
+ * leaves first next time). The caller owns what comes out; the stage owns
+ * (and eventually frees or releases) the rest. Returns the number written
+ * to out. in and out may be the same array, but must not
+ * otherwise overlap. Call it every loop iteration, with n = 0 when nothing
+ * arrived, or held packets leave late. */
 unsigned int wg_impair_burst(struct wg_impair *im, struct rte_mbuf **in, unsigned int n,
 			     struct rte_mbuf **out, unsigned int max, uint64_t now_tsc);
 

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include <rte_telemetry.h>
 
 #include "arp.h"
@@ -257,6 +260,61 @@ tel_arp(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* /wg/tcp_client_start,IP:PORT,CONNS,BYTES[,SEED]: worker 0 runs a client
+ * self-test against an echo server (port index 0). */
+static int
+tel_client_start(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	unsigned int a, b, c, e, port, conns;
+	unsigned long long bytes, seed = 1;
+	struct wg_ctl_cmd *ctl;
+	int n;
+
+	if (params == NULL)
+		return -EINVAL;
+	n = sscanf(params, "%u.%u.%u.%u:%u,%u,%llu,%llu", &a, &b, &c, &e, &port, &conns, &bytes,
+		   &seed);
+	if (n < 7 || a > 255 || b > 255 || c > 255 || e > 255 || port == 0 || port > 65535 ||
+	    conns == 0 || conns > tdp->conf->dataplane.mbufs)
+		return -EINVAL;
+	ctl = rte_zmalloc("wg_ctl", sizeof(*ctl), 0);
+	if (ctl == NULL)
+		return -ENOMEM;
+	ctl->type = WG_CTL_CLIENT_TEST;
+	ctl->dst_ip = rte_cpu_to_be_32(RTE_IPV4(a, b, c, e));
+	ctl->dst_port = (uint16_t)port;
+	ctl->conns = conns;
+	ctl->bytes = bytes;
+	ctl->seed = seed;
+	if (rte_ring_mp_enqueue(tdp->workers[0].ctl, ctl) != 0) {
+		rte_free(ctl);
+		return -EBUSY;
+	}
+	rte_tel_data_string(d, "queued");
+	return 0;
+}
+
+static int
+tel_client(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	const struct wg_client_test *t = &tdp->workers[0].client;
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "running", t->running);
+	rte_tel_data_add_dict_u64(d, "conns", t->conns);
+	rte_tel_data_add_dict_u64(d, "bytes_each", t->bytes);
+	rte_tel_data_add_dict_u64(d, "connected", t->connected);
+	rte_tel_data_add_dict_u64(d, "connect_failed", t->connect_failed);
+	rte_tel_data_add_dict_u64(d, "done_ok", t->done_ok);
+	rte_tel_data_add_dict_u64(d, "failed", t->failed);
+	rte_tel_data_add_dict_u64(d, "mismatches", t->mismatches);
+	rte_tel_data_add_dict_u64(d, "bytes_tx", t->bytes_tx);
+	rte_tel_data_add_dict_u64(d, "bytes_rx", t->bytes_rx);
+	rte_tel_data_add_dict_u64(d, "elapsed_ms", (t->end_ms ? t->end_ms : t->ctx ?
+				  t->ctx->now_ms : 0) - t->start_ms);
+	return 0;
+}
+
 int
 wg_telemetry_init(struct wg_dataplane *dp)
 {
@@ -269,6 +327,10 @@ wg_telemetry_init(struct wg_dataplane *dp)
 					  "Packet counters summed over workers. Parameters: int worker (optional)");
 	ret |= rte_telemetry_register_cmd("/wg/tcp", tel_tcp,
 					  "TCP counters summed over workers. Parameters: int worker (optional)");
+	ret |= rte_telemetry_register_cmd("/wg/tcp_client_start", tel_client_start,
+					  "Client self-test on worker 0. Parameters: ip:port,conns,bytes[,seed]");
+	ret |= rte_telemetry_register_cmd("/wg/tcp_client", tel_client,
+					  "Client self-test progress and result");
 	ret |= rte_telemetry_register_cmd("/wg/instances", tel_instances,
 					  "Registry slots of control/logic instances");
 	ret |= rte_telemetry_register_cmd("/wg/arp", tel_arp,

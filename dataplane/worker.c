@@ -5,6 +5,7 @@
  * except the idle nap.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -112,6 +113,10 @@ wg_worker_init(struct wg_dataplane *dp, struct wg_worker *w, unsigned int idx,
 	ret = worker_tcp_init(dp, w);
 	if (ret < 0)
 		return ret;
+	snprintf(name, sizeof(name), "wg_ctl_%u", idx);
+	w->ctl = rte_ring_create(name, 64, (int)rte_lcore_to_socket_id(lcore_id), RING_F_SC_DEQ);
+	if (w->ctl == NULL)
+		return -rte_errno;
 	for (s = 0; s < dp->reg->n_slots; s++) {
 		wg_ring_name(name, sizeof(name), false, s, idx);
 		w->to_inst[s] = rte_ring_lookup(name);
@@ -381,6 +386,33 @@ ping_instances(struct wg_worker *w)
 	}
 }
 
+/* Operator commands and the client self-test; cheap when idle. */
+static unsigned int
+control(struct wg_worker *w, uint64_t now_ms)
+{
+	struct probe_ctx pc = { .w = w, .port = 0 };
+	struct wg_ctl_cmd *cmd;
+	unsigned int work = 0;
+	int ret;
+
+	if (rte_ring_sc_dequeue(w->ctl, (void **)&cmd) == 0) {
+		if (cmd->type == WG_CTL_CLIENT_TEST) {
+			ret = wg_client_test_start(&w->client, w->tcp, cmd->port, cmd->dst_ip,
+						   cmd->dst_port, cmd->conns, cmd->bytes,
+						   cmd->seed);
+			WORKER_LOG(INFO, "client test: %u connection(s), %" PRIu64 " bytes each: %s",
+				   cmd->conns, cmd->bytes, ret ? strerror(-ret) : "started");
+		}
+		rte_free(cmd);
+		work++;
+	}
+	if (w->client.running) {
+		pc.port = w->client.port;
+		work += wg_client_test_poll(&w->client, &w->arp[pc.port], now_ms, arp_probe, &pc);
+	}
+	return work;
+}
+
 static void
 timers(struct wg_worker *w, uint64_t now, uint64_t now_ms)
 {
@@ -421,6 +453,7 @@ wg_worker_main(void *arg)
 			work += rx_port(w, p, now_ms);
 		work += poll_instances(w, now);
 		work += wg_tcp_timers(w->tcp, now_ms);
+		work += control(w, now_ms);
 		timers(w, now, now_ms);
 		if (w->run_monitor && now >= next_monitor) {
 			/* single-lcore mode: the main lcore is also the worker */

@@ -46,6 +46,14 @@ int wg_tcp_send(struct wg_tcp_conn *c, struct rte_mbuf *m);
 /* Bytes wg_tcp_send() would accept now. */
 uint32_t wg_tcp_send_space(const struct wg_tcp_conn *c);
 
+/* Ask for on_writable once send space opens (what -EAGAIN from
+ * wg_tcp_send() also arranges). */
+static inline void
+wg_tcp_want_writable(struct wg_tcp_conn *c)
+{
+	c->flags |= WG_TCPF_WANT_WRITE;
+}
+
 /* The app consumed n bytes it was given by on_data: reopens the window. */
 void wg_tcp_recv_done(struct wg_tcp_conn *c, uint32_t n);
 

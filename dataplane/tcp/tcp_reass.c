@@ -9,8 +9,9 @@
  * from rcv_nxt: an ordinary integer in which the modulo-2^32 before()/
  * after() of Linux become < and >, so sequence wrap needs no further care.
  *
- * Overlaps (RFC 9293 3.10.7.4 leaves the choice open; Linux keeps what it
- * holds, and so do we): the new segment is trimmed where held segments
+ * Overlaps: held bytes win, i.e. only the new parts of a segment count
+ * (RFC 9293 3.10.7.4 for data straddling old and new; Linux does the same
+ * in its out-of-order queue): the new segment is trimmed where held segments
  * cover its start or its end; held segments lying wholly inside it are
  * freed and their bytes copied over the new ones where they differ, so the
  * new segment is never split and insert never allocates. The copy only
@@ -29,6 +30,8 @@
  * segment that directly follows a held one and fits in the tailroom of its
  * last mbuf is copied there and freed (as Linux coalesces), so a stream of
  * small segments behind one hole takes one entry instead of one each.
+ * Data at rcv_nxt is never refused (the caller pops it at once), so a full
+ * queue cannot stall the connection.
  *
  * Cost: O(n) entries plus the bytes touched, per insert and per pop.
  */
@@ -414,12 +417,25 @@ wg_reass_insert(struct wg_reass *q, struct rte_mbuf *m, uint32_t seq, uint32_t r
 
 	coalesce = i > 0 && HE(i - 1) == s && can_append(q->segs[i - 1].m, e - s);
 	nsegs = q->n - (j - i) + (coalesce ? 0 : 1);
-	if ((uint64_t)q->bytes + (e - s) - inner_bytes > q->max_bytes ||
-	    nsegs > WG_REASS_MAX_SEGS) {
+	if (s != 0 && ((uint64_t)q->bytes + (e - s) - inner_bytes > q->max_bytes ||
+		       nsegs > WG_REASS_MAX_SEGS)) {
 		rte_pktmbuf_free(m);
 		d = (struct wg_reass_stats){ .full_drops = 1 };
 		stats_add(st, &d);
 		return -ENOSPC;
+	}
+	if (nsegs > WG_REASS_MAX_SEGS) {
+		/* Data at rcv_nxt leaves with the caller's next pop, and
+		 * refusing it could stall the connection behind a full queue
+		 * for good. Make room by reneging on the highest held segment
+		 * instead (RFC 2018 8 lets a receiver discard SACKed data).
+		 * Here i == j == 0 and n is the cap, so that one is untouched
+		 * by this segment; the byte cap is let pass the same way. */
+		k = q->n - 1U;
+		rte_pktmbuf_free(q->segs[k].m);
+		q->bytes -= q->segs[k].len;
+		seg_remove(q, k, 1);
+		d.full_drops++;
 	}
 
 	for (k = i; k < j; k++) {

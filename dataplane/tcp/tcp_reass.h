@@ -21,9 +21,13 @@ void wg_reass_init(struct wg_reass *q, uint32_t max_bytes);
  * comparisons are modulo 2^32. Held segments before rcv_nxt (delivered by
  * the caller meanwhile) are freed first. A duplicate of held data makes its
  * block the first SACK block (RFC 2018: the block holding the segment that
- * triggered the ACK). Returns 0, -ENOSPC when the caps refused it (m freed,
- * only full_drops counted), or -EINVAL for a NULL q/m or a chain whose
- * nb_segs/pkt_len disagree with its mbufs (m freed). st may be NULL. */
+ * triggered the ACK). Data that starts at rcv_nxt (not held yet) is never
+ * refused, so a full queue cannot stall the connection: the caller must pop
+ * it at once (bytes may pass max_bytes until then), and if the segment cap
+ * is hit the highest held segment is dropped (counted as a full drop).
+ * Returns 0, -ENOSPC when the caps refused it (m freed, only full_drops
+ * counted), or -EINVAL for a NULL q/m or a chain whose nb_segs/pkt_len
+ * disagree with its mbufs (m freed). st may be NULL. */
 int wg_reass_insert(struct wg_reass *q, struct rte_mbuf *m, uint32_t seq, uint32_t rcv_nxt,
 		    uint32_t wnd_end, struct wg_reass_stats *st);
 
