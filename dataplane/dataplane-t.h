@@ -74,6 +74,7 @@ struct wg_ctl_cmd {
 };
 
 struct wg_dataplane;
+struct wg_impair;
 
 struct wg_worker {
 	struct wg_dataplane *dp;           /* read-only here, except in run_monitor mode */
@@ -95,6 +96,8 @@ struct wg_worker {
 	struct wg_tcp_ctx *tcp;            /* this lcore's TCP (hugepage memory) */
 	struct wg_iface *ifaces_flat;      /* ports' ifaces as an array, for TCP */
 	struct rte_ring *ctl;              /* operator commands (MP from telemetry) */
+	struct wg_impair *imp_rx[WG_CONF_MAX_PORTS]; /* NULL unless configured */
+	struct wg_impair *imp_tx[WG_CONF_MAX_PORTS];
 	struct wg_client_test client;      /* client self-test, worker 0 */
 	struct wg_backoff backoff;
 	uint64_t tsc_per_ms;

@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 
 #include "arp.h"
+#include "impair.h"
 #include "dataplane.h"
 #include "log.h"
 #include "msgring.h"
@@ -74,6 +75,53 @@ worker_tcp_init(struct wg_dataplane *dp, struct wg_worker *w)
 	return wg_svc_echo_listen(w->tcp, WG_SVC_ECHO_PORT, WG_SVC_DISCARD_PORT);
 }
 
+static struct wg_impair *
+impair_new(const struct wg_conf_impair_dir *d, uint64_t seed, struct rte_mempool *pool,
+	   int socket, int *err)
+{
+	struct wg_impair_conf ic = {
+		.loss_ppm = d->loss_ppm, .dup_ppm = d->dup_ppm, .reorder_ppm = d->reorder_ppm,
+		.delay_us = d->delay_us, .jitter_us = d->jitter_us, .reorder_us = d->reorder_us,
+	};
+	struct wg_impair *im;
+
+	*err = 0;
+	if (!wg_impair_active(&ic))
+		return NULL;
+	im = rte_zmalloc_socket("wg_impair", sizeof(*im), RTE_CACHE_LINE_SIZE, socket);
+	if (im == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = wg_impair_init(im, &ic, seed, pool, rte_get_tsc_hz());
+	return im;
+}
+
+/* The seeded netem of the port layer, per port and direction, each with a
+ * seed of its own so their losses do not correlate. */
+static int
+worker_impair_init(struct wg_dataplane *dp, struct wg_worker *w)
+{
+	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	unsigned int p;
+	int err;
+
+	for (p = 0; p < dp->n_ports; p++) {
+		const struct wg_conf_impair *ci = &dp->conf->ports[p].impair;
+		uint64_t base = ci->seed * 0x9e3779b97f4a7c15ull + ((uint64_t)p << 33) + w->idx;
+
+		w->imp_rx[p] = impair_new(&ci->rx, base * 2 + 1, dp->pkt_pool, socket, &err);
+		if (err < 0)
+			return err;
+		w->imp_tx[p] = impair_new(&ci->tx, base * 2 + 2, dp->pkt_pool, socket, &err);
+		if (err < 0)
+			return err;
+		if (w->imp_rx[p] != NULL || w->imp_tx[p] != NULL)
+			WORKER_LOG(WARNING, "port %u: impairment stage active (chaos testing)", p);
+	}
+	return 0;
+}
+
 int
 wg_worker_init(struct wg_dataplane *dp, struct wg_worker *w, unsigned int idx,
 	       unsigned int lcore_id)
@@ -111,6 +159,9 @@ wg_worker_init(struct wg_dataplane *dp, struct wg_worker *w, unsigned int idx,
 			return ret;
 	}
 	ret = worker_tcp_init(dp, w);
+	if (ret < 0)
+		return ret;
+	ret = worker_impair_init(dp, w);
 	if (ret < 0)
 		return ret;
 	snprintf(name, sizeof(name), "wg_ctl_%u", idx);
@@ -152,6 +203,10 @@ tx_flush(struct wg_worker *w, unsigned int p)
 	struct wg_txq *q = &w->txq[p];
 	uint16_t sent, i;
 
+	/* every pass, so held packets leave on time */
+	if (unlikely(w->imp_tx[p] != NULL))
+		q->n = (uint16_t)wg_impair_burst(w->imp_tx[p], q->pkts, q->n, q->pkts,
+						 WG_MAX_BURST, rte_get_tsc_cycles());
 	if (q->n == 0)
 		return;
 	sent = rte_eth_tx_burst(w->ports[p].port_id, w->queue_id, q->pkts, q->n);
@@ -185,6 +240,9 @@ rx_port(struct wg_worker *w, unsigned int p, uint64_t now_ms)
 	uint16_t n, i;
 
 	n = rte_eth_rx_burst(w->ports[p].port_id, w->queue_id, pkts, w->burst);
+	if (unlikely(w->imp_rx[p] != NULL))
+		n = (uint16_t)wg_impair_burst(w->imp_rx[p], pkts, n, pkts, w->burst,
+					      rte_get_tsc_cycles());
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct wg_pkt_info info;

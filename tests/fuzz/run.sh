@@ -7,5 +7,5 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
 [ -d "$seeds" ] && cp -r "$seeds"/. "$work/corpus/"
-"$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+"$fuzzer" -max_total_time="$secs" -timeout=10 -max_len=4096 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus"

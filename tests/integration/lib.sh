@@ -90,6 +90,7 @@ ports:
   - name: tap0
     dev: "$T_DEV"
     ipv4: $T_DP_IP/24
+${T_IMPAIR:+    impair: $T_IMPAIR}
 instances:
   max: 8
   msg_mbufs: 2047
@@ -118,6 +119,7 @@ start_dataplane() {
 		sysctl -qw "net.ipv6.conf.$T_VETH.disable_ipv6=1"
 		ip link set "$T_VETH" up
 	fi
+	write_conf
 	start dataplane "$DP" -c "$T_CONF"
 	DP_PID=$LAST_PID
 	wgctl wait-ready 60 || fail "dataplane did not come up"
