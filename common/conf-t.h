@@ -13,7 +13,7 @@
 #define WG_CONF_MAX_PORTS    8
 #define WG_CONF_MAX_EAL_ARGS 16
 #define WG_CONF_ERR_MAX      512
-#define WG_CONF_MAX_LINES    256   /* >= every key + section + list item once */
+#define WG_CONF_MAX_LINES    320   /* >= every key + section + list item once */
 #define WG_CONF_IMPAIR_MS_MAX 10000 /* bound of delay_ms, jitter_ms, reorder_ms */
 
 struct wg_conf_eal {
@@ -81,6 +81,25 @@ struct wg_conf_instances {
 	uint32_t lcore_base;           /* control uses lcore_base, logic k uses lcore_base+1+k */
 };
 
+/* Our TCP, per worker lcore (dataplane/tcp). */
+struct wg_conf_tcp {
+	uint32_t max_conns;            /* connections per worker lcore */
+	uint32_t syn_backlog;          /* half-open before SYN cookies take over */
+	uint32_t max_timewait;         /* TIME_WAIT entries kept per lcore */
+	uint32_t rcv_buf;              /* bytes: receive window ceiling per connection */
+	uint32_t snd_buf;              /* bytes: send queue ceiling per connection */
+	uint32_t ooo_max;              /* bytes held out of order per connection */
+	uint32_t rto_min_ms;
+	uint32_t rto_max_ms;
+	uint32_t delack_ms;
+	uint32_t timewait_ms;          /* 2*MSL */
+	uint32_t keepalive_ms;         /* idle before probes; 0 = off */
+	uint32_t keepalive_intvl_ms;
+	uint32_t keepalive_probes;
+	uint16_t echo_port;            /* RFC 862 test service, 0 = off */
+	uint16_t discard_port;         /* RFC 863 test service, 0 = off */
+};
+
 struct wg_conf_logic {
 	uint32_t count;                /* logic instances the launcher starts */
 };
@@ -101,6 +120,7 @@ struct wg_conf {
 	struct wg_conf_port ports[WG_CONF_MAX_PORTS];
 	unsigned int n_ports;
 	struct wg_conf_instances instances;
+	struct wg_conf_tcp tcp;
 	struct wg_conf_logic logic;
 	struct wg_conf_line lines[WG_CONF_MAX_LINES]; /* keep last: equality of two configs
 	                                              * is memcmp up to offsetof(lines) */

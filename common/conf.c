@@ -206,6 +206,24 @@ static const struct conf_key instances_keys[] = {
 	KEY_UINT(struct wg_conf_instances, lcore_base, 0, CONF_MAX_LCORE - 2),
 };
 
+static const struct conf_key tcp_keys[] = {
+	KEY_UINT(struct wg_conf_tcp, max_conns, 16, 16777216),
+	KEY_UINT(struct wg_conf_tcp, syn_backlog, 0, 16777216),
+	KEY_UINT(struct wg_conf_tcp, max_timewait, 0, 16777216),
+	KEY_UINT(struct wg_conf_tcp, rcv_buf, 4096, 1073741824),
+	KEY_UINT(struct wg_conf_tcp, snd_buf, 4096, 1073741824),
+	KEY_UINT(struct wg_conf_tcp, ooo_max, 0, 1073741824),
+	KEY_UINT(struct wg_conf_tcp, rto_min_ms, 1, 60000),
+	KEY_UINT(struct wg_conf_tcp, rto_max_ms, 100, 600000),
+	KEY_UINT(struct wg_conf_tcp, delack_ms, 1, 500),
+	KEY_UINT(struct wg_conf_tcp, timewait_ms, 0, 600000),
+	KEY_UINT(struct wg_conf_tcp, keepalive_ms, 0, 86400000),
+	KEY_UINT(struct wg_conf_tcp, keepalive_intvl_ms, 1, 3600000),
+	KEY_UINT(struct wg_conf_tcp, keepalive_probes, 1, 255),
+	KEY_UINT(struct wg_conf_tcp, echo_port, 0, 65535),
+	KEY_UINT(struct wg_conf_tcp, discard_port, 0, 65535),
+};
+
 static const struct conf_key logic_keys[] = {
 	KEY_UINT(struct wg_conf_logic, count, 0, CONF_MAX_LCORE - 2),
 };
@@ -215,12 +233,14 @@ static const struct conf_section dataplane_section = SECTION(dataplane_keys, NUL
 static const struct conf_section port_section = SECTION(port_keys, port_defaults);
 static const struct conf_section instances_section = SECTION(instances_keys, NULL);
 static const struct conf_section logic_section = SECTION(logic_keys, NULL);
+static const struct conf_section tcp_section = SECTION(tcp_keys, NULL);
 
 static const struct conf_key top_keys[] = {
 	KEY_SECTION(struct wg_conf, eal, &eal_section),
 	KEY_SECTION(struct wg_conf, dataplane, &dataplane_section),
 	KEY_LIST(struct wg_conf, ports, n_ports, &port_section),
 	KEY_SECTION(struct wg_conf, instances, &instances_section),
+	KEY_SECTION(struct wg_conf, tcp, &tcp_section),
 	KEY_SECTION(struct wg_conf, logic, &logic_section),
 };
 
@@ -231,13 +251,14 @@ _Static_assert(ARRAY_SIZE(dataplane_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too 
 _Static_assert(ARRAY_SIZE(port_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(instances_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(logic_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(tcp_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_dir_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 /* One line per top-level key, section key, port item, port key and key of a
  * port's impair section with its rx and tx. */
 _Static_assert(ARRAY_SIZE(top_keys) + ARRAY_SIZE(eal_keys) + ARRAY_SIZE(dataplane_keys) +
-	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) +
+	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) + ARRAY_SIZE(tcp_keys) +
 	       WG_CONF_MAX_PORTS * (1 + ARRAY_SIZE(port_keys) + ARRAY_SIZE(impair_keys) +
 				    2 * ARRAY_SIZE(impair_dir_keys)) <= WG_CONF_MAX_LINES,
 	       "WG_CONF_MAX_LINES too small for the tables");
@@ -294,6 +315,19 @@ wg_conf_defaults(struct wg_conf *c)
 	c->instances.dead_after_ms = 1000;
 	c->instances.lcore_base = 8;
 
+	c->tcp.max_conns = 65536;
+	c->tcp.syn_backlog = 1024;
+	c->tcp.max_timewait = 16384;
+	c->tcp.rcv_buf = 64 * 1024;
+	c->tcp.snd_buf = 128 * 1024;
+	c->tcp.ooo_max = 64 * 1024;
+	c->tcp.rto_min_ms = 200;
+	c->tcp.rto_max_ms = 60000;
+	c->tcp.delack_ms = 40;
+	c->tcp.timewait_ms = 60000;
+	c->tcp.keepalive_ms = 0;
+	c->tcp.keepalive_intvl_ms = 75000;
+	c->tcp.keepalive_probes = 9;
 	c->logic.count = 1;
 }
 
@@ -1630,6 +1664,13 @@ wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 		return verr(&v, LINE(&v, instances.dead_after_ms),
 			    "instances.dead_after_ms %u must be greater than "
 			    "instances.heartbeat_ms %u", in->dead_after_ms, in->heartbeat_ms);
+	if (c->tcp.rto_min_ms > c->tcp.rto_max_ms)
+		return verr(&v, LINE(&v, tcp.rto_min_ms),
+			    "tcp.rto_min_ms %u is above tcp.rto_max_ms %u", c->tcp.rto_min_ms,
+			    c->tcp.rto_max_ms);
+	if (c->tcp.echo_port != 0 && c->tcp.echo_port == c->tcp.discard_port)
+		return verr(&v, LINE(&v, tcp.discard_port),
+			    "tcp.echo_port and tcp.discard_port are both %u", c->tcp.echo_port);
 	/* The control process takes one registry slot. */
 	if (c->logic.count >= in->max)
 		return verr(&v, LINE(&v, logic.count),

@@ -23,8 +23,6 @@
 #define WG_STATS_MZ_NAME  "wg_dp_stats"
 #define WG_MAX_BURST      512u
 #define WG_MONITOR_MS     10      /* monitor pass interval */
-#define WG_SVC_ECHO_PORT    7     /* until the tcp: config section lands */
-#define WG_SVC_DISCARD_PORT 9
 
 struct wg_port {
 	uint16_t port_id;

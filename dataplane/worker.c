@@ -55,6 +55,20 @@ worker_tcp_init(struct wg_dataplane *dp, struct wg_worker *w)
 	int ret;
 
 	wg_tcp_conf_defaults(&tc);
+	tc.max_conns = cf->tcp.max_conns;
+	tc.hash_buckets = (uint32_t)rte_align32pow2(cf->tcp.max_conns);
+	tc.syn_backlog = cf->tcp.syn_backlog;
+	tc.max_timewait = cf->tcp.max_timewait;
+	tc.rcv_buf = cf->tcp.rcv_buf;
+	tc.snd_buf = cf->tcp.snd_buf;
+	tc.ooo_max = cf->tcp.ooo_max;
+	tc.rto_min_ms = cf->tcp.rto_min_ms;
+	tc.rto_max_ms = cf->tcp.rto_max_ms;
+	tc.delack_ms = cf->tcp.delack_ms;
+	tc.timewait_ms = cf->tcp.timewait_ms;
+	tc.keepalive_ms = cf->tcp.keepalive_ms;
+	tc.keepalive_intvl_ms = cf->tcp.keepalive_intvl_ms;
+	tc.keepalive_probes = cf->tcp.keepalive_probes;
 	/* the smallest MTU bounds our MSS on every port */
 	for (unsigned int p = 0; p < dp->n_ports; p++)
 		tc.mss = (uint16_t)RTE_MIN(tc.mss, cf->ports[p].mtu - 40u);
@@ -72,7 +86,7 @@ worker_tcp_init(struct wg_dataplane *dp, struct wg_worker *w)
 			      dp->pkt_pool, tcp_tx, w);
 	if (ret < 0)
 		return ret;
-	return wg_svc_echo_listen(w->tcp, WG_SVC_ECHO_PORT, WG_SVC_DISCARD_PORT);
+	return wg_svc_echo_listen(w->tcp, cf->tcp.echo_port, cf->tcp.discard_port);
 }
 
 static struct wg_impair *

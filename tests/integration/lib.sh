@@ -91,6 +91,9 @@ ports:
     dev: "$T_DEV"
     ipv4: $T_DP_IP/24
 ${T_IMPAIR:+    impair: $T_IMPAIR}
+tcp:
+  echo_port: 7
+  discard_port: 9
 instances:
   max: 8
   msg_mbufs: 2047
