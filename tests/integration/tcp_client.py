@@ -9,6 +9,7 @@ Prints one summary line; exits non-zero on any mismatch, error or timeout.
 """
 import asyncio
 import hashlib
+import os
 import random
 import sys
 import time
@@ -25,8 +26,11 @@ def stream(seed, n):
         left -= k
 
 
-async def one(host, port, mode, nbytes, seed):
+async def one(host, port, mode, nbytes, seed, barrier=None):
     r, w = await asyncio.open_connection(host, port)
+    if barrier is not None:
+        # all connections open at once before any data moves
+        await barrier.wait()
     sent = hashlib.sha256()
     got = hashlib.sha256()
     received = 0
@@ -63,11 +67,15 @@ async def main():
     nbytes, conns, seed = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     timeout = float(sys.argv[7]) if len(sys.argv) > 7 else 300
     t0 = time.time()
-    sem = asyncio.Semaphore(1000)   # connect in waves; all stay open together below
+    # WG_HOLD=1: every connection is open at the same time, then all
+    # transfer; otherwise at most 1000 run at once
+    hold = os.environ.get("WG_HOLD") == "1"
+    barrier = asyncio.Barrier(conns) if hold else None
+    sem = asyncio.Semaphore(conns if hold else 1000)
 
     async def guarded(i):
         async with sem:
-            return await one(host, port, mode, nbytes, seed + i)
+            return await one(host, port, mode, nbytes, seed + i, barrier)
 
     results = await asyncio.wait_for(
         asyncio.gather(*(guarded(i) for i in range(conns)), return_exceptions=True), timeout)
