@@ -90,6 +90,7 @@ ports:
   - name: tap0
     dev: "$T_DEV"
     ipv4: $T_DP_IP/24
+    csum_offload: ${T_CSUM_OFFLOAD:-true}
 ${T_IMPAIR:+    impair: $T_IMPAIR}
 tcp:
   echo_port: 7

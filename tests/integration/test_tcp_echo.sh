@@ -12,6 +12,12 @@ tcp() { wgctl query /wg/tcp | python3 -c "import json,sys; print(json.load(sys.s
 info() { wgctl query /wg/info | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 tcp_is() { [ "$(tcp "$1")" = "$2" ]; }
 mbuf0=$(info pkt_mbufs_in_use)
+offl=$(wgctl query /wg/ports | python3 -c "import json,sys; print(json.load(sys.stdin)['tap0']['offload_flags'])")
+if [ "${T_CSUM_OFFLOAD:-true}" = false ]; then
+	[ "$offl" = 0 ] || fail "offloads on although disabled: $offl"
+else
+	[ $((offl & 8)) -ne 0 ] || fail "TX L4 checksum offload not in use: $offl"
+fi
 
 out=$(client 7 echo $((MB * 1000000)) 1 1 120) || fail "echo: $out"
 log "$out"
@@ -30,7 +36,8 @@ NFT
 out=$(client 7 echo 3000000 4 300 240) || fail "echo under 5% loss: $out"
 log "5% loss: $out; retransmitted $(tcp retrans_segs), fast $(tcp fast_retrans), timeouts $(tcp rto_expired)"
 [ "$(tcp retrans_segs)" -gt 0 ] || fail "no retransmissions under loss"
-[ "$(tcp ooo_segs)" -gt 0 ] || fail "no out-of-order segments queued under loss: $(wgctl query /wg/tcp)"
+# (out-of-order arrivals depend on the window at the moment of each loss;
+# the seeded reorder profile of test_tcp_faults asserts on them)
 in_ns nft delete table inet wgloss
 
 # every connection closed (passive close: no TIME_WAIT on our side), all

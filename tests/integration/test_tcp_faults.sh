@@ -48,6 +48,10 @@ profile() {
 	wait_for 600 "$name: our client" finished 2
 	[ "$(client done_ok)" = 2 ] && [ "$(client mismatches)" = 0 ] ||
 		fail "$name: our client: $(wgctl query /wg/tcp_client)"
+	case "$name" in
+	*reorder*) [ "$(tcp ooo_segs)" -gt 0 ] || fail "$name: nothing arrived out of order" ;;
+	*loss*) [ "$(tcp retrans_segs)" -gt 0 ] || fail "$name: nothing retransmitted" ;;
+	esac
 	log "$name: both directions byte-exact ($out; our client $(client elapsed_ms) ms);" \
 		"retrans $(tcp retrans_segs) fast $(tcp fast_retrans) rto $(tcp rto_expired)" \
 		"ooo $(tcp ooo_segs) dup $(tcp dup_data)"
