@@ -26,8 +26,8 @@
 #include "tcp.h"
 #include "tcp_opts.h"
 
-#define PEER_IP   RTE_IPV4(198, 18, 7, 1)
-#define OUR_IP    RTE_IPV4(198, 18, 7, 2)
+#define PEER_IP   (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 1)
+#define OUR_IP    (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 2)
 #define PEER_PORT 40000
 #define ECHO_PORT 7
 #define MAXOUT    64
