@@ -7,20 +7,13 @@ network namespace; nothing leaves it.
 """
 import socket
 import struct
+
+from pkt import csum, mac
 import sys
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
-def mac(s):
-    return bytes(int(x, 16) for x in s.split(":"))
 
 
 def ipv4(src, dst, proto, payload, ihl=5, ver=4, flags_frag=0, tot=None, bad_csum=False, opts=b""):

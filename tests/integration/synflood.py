@@ -8,16 +8,11 @@ a raw socket on IFACE and exits. Traffic stays on the test's TAP.
 import random
 import socket
 import struct
+
+from pkt import csum, mac
 import sys
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 def main():
@@ -26,7 +21,7 @@ def main():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     smac = s.getsockname()[4]
-    dmac_b = bytes(int(x, 16) for x in dmac.split(":"))
+    dmac_b = mac(dmac)
     saddr, daddr = socket.inet_aton(src), socket.inet_aton(dst)
     for i in range(int(count)):
         sport = rng.randrange(1024, 65536)

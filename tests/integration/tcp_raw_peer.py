@@ -11,19 +11,14 @@ import random
 import select
 import socket
 import struct
+
+from pkt import csum, mac
 import sys
 import time
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 class Peer:
@@ -31,7 +26,7 @@ class Peer:
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
         self.s.bind((iface, 0))
         self.smac = self.s.getsockname()[4]
-        self.dmac = bytes(int(x, 16) for x in dmac.split(":"))
+        self.dmac = mac(dmac)
         self.src, self.dst = socket.inet_aton(src), socket.inet_aton(dst)
         self.sport, self.dport = sport, 7
         self.seq = random.randrange(1 << 32)
