@@ -21,17 +21,59 @@ svc_accept(struct wg_tcp_conn *c, void *arg, void **app)
 	return 0;
 }
 
+/* Split chain m after its leading mbufs that hold at most max bytes:
+ * returns the rest (m keeps the head), or m itself if even its first mbuf
+ * is bigger. */
+static struct rte_mbuf *
+chain_split(struct rte_mbuf *m, uint32_t max)
+{
+	struct rte_mbuf *last = NULL, *s, *rest;
+	uint32_t n = 0;
+	uint16_t segs = 0;
+
+	for (s = m; s != NULL && n + s->data_len <= max; s = s->next) {
+		n += s->data_len;
+		segs++;
+		last = s;
+	}
+	if (last == NULL)
+		return m;
+	rest = last->next;
+	last->next = NULL;
+	rest->pkt_len = m->pkt_len - n;
+	rest->nb_segs = (uint16_t)(m->nb_segs - segs);
+	m->pkt_len = n;
+	m->nb_segs = segs;
+	return rest;
+}
+
 static void
 echo_flush(struct wg_tcp_conn *c)
 {
-	struct rte_mbuf *m = c->app_ctx;
+	struct rte_mbuf *m, *rest;
 	uint32_t len;
 
-	if (m != NULL) {
+	while ((m = c->app_ctx) != NULL) {
 		len = rte_pktmbuf_pkt_len(m);
-		if (wg_tcp_send(c, m) != 0)
+		rest = NULL;
+		/* The window may have let in more than the send buffer
+		 * holds (rcv_buf > snd_buf): waiting for room for all of it
+		 * would wait for ever, with the window shut. Send the
+		 * leading buffers that fit. */
+		if (len > wg_tcp_send_space(c)) {
+			rest = chain_split(m, wg_tcp_send_space(c));
+			if (rest == m) {
+				wg_tcp_want_writable(c);
+				return;
+			}
+			len = rte_pktmbuf_pkt_len(m);
+		}
+		if (wg_tcp_send(c, m) != 0) {
+			if (rest != NULL)
+				rte_pktmbuf_chain(m, rest);   /* undo the split */
 			return;
-		c->app_ctx = NULL;
+		}
+		c->app_ctx = rest;
 		wg_tcp_recv_done(c, len);
 	}
 	if (wg_tcp_peer_closed(c))
@@ -60,8 +102,11 @@ echo_data(struct wg_tcp_conn *c, struct rte_mbuf *m)
 		return;
 	}
 	if (rte_pktmbuf_chain(pending, m) != 0) {
-		/* cannot happen within the window's bound; never lose bytes */
+		/* cannot happen within the window's bound; never lose bytes.
+		 * An aborting app gets no on_closed: free what it holds now. */
 		rte_pktmbuf_free(m);
+		rte_pktmbuf_free(pending);
+		c->app_ctx = NULL;
 		wg_tcp_abort(c);
 	}
 }

@@ -74,8 +74,10 @@ wg_tcp_recv_done(struct wg_tcp_conn *c, uint32_t n)
 int
 wg_tcp_close(struct wg_tcp_conn *c)
 {
+	/* told closed already (this may be its last callback): TCP's now */
+	if (c->flags & WG_TCPF_APP_GONE)
+		return -ENOTCONN;
 	switch (c->state) {
-	case WG_TCP_SYN_RCVD:
 	case WG_TCP_ESTABLISHED:
 		wg_tcp_set_state(c, WG_TCP_FIN_WAIT_1);
 		break;
@@ -83,8 +85,13 @@ wg_tcp_close(struct wg_tcp_conn *c)
 		wg_tcp_set_state(c, WG_TCP_LAST_ACK);
 		break;
 	case WG_TCP_SYN_SENT:
-		c->flags |= WG_TCPF_APP_GONE;
-		wg_tcp_conn_free(c);
+	case WG_TCP_SYN_RCVD:
+		/* The handshake is not done (SYN_RCVD: an active open met the
+		 * peer's SYN; passive ones are not the app's yet). Our SYN is
+		 * unacknowledged, so a FIN would take its place in the send
+		 * accounting: give the connection up instead (a RST if the
+		 * peer heard from us), with no callback, as before. */
+		wg_tcp_abort(c);
 		return 0;
 	default:
 		return -ENOTCONN;
@@ -113,10 +120,16 @@ struct wg_tcp_conn *
 wg_tcp_connect(struct wg_tcp_ctx *ctx, unsigned int port, uint32_t raddr, uint16_t rport,
 	       const uint8_t dst_mac[6], const struct wg_tcp_ops *ops, void *app_ctx)
 {
-	uint32_t laddr = ctx->ifaces[port].ipv4;
 	struct wg_tcp_conn *c = NULL;
+	uint32_t laddr;
 	uint16_t lport;
 	unsigned int tries;
+
+	if (port >= ctx->n_ifaces || ops == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	laddr = ctx->ifaces[port].ipv4;
 
 	/* ephemeral port: random start, skip pairs in use (RFC 6056 alg. 1) */
 	for (tries = 0; tries < 64; tries++) {

@@ -311,12 +311,14 @@ wg_tcp_ctx_init(struct wg_tcp_ctx *ctx, const struct wg_tcp_conf *conf, const ch
 	ctx->conn_pool = rte_mempool_create(pname, conf->max_conns, sizeof(struct wg_tcp_conn),
 					    0, 0, NULL, NULL, NULL, NULL, socket,
 					    RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	if (ctx->conn_pool == NULL)
+		goto err_hash;
 	snprintf(pname, sizeof(pname), "tcpr_%s", name);
 	ctx->reass_pool = rte_mempool_create(pname, RTE_MAX(conf->max_conns / 16, 64u),
 					     sizeof(struct wg_reass), 0, 0, NULL, NULL, NULL, NULL,
 					     socket, RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
-	if (ctx->conn_pool == NULL || ctx->reass_pool == NULL)
-		return -ENOMEM;
+	if (ctx->reass_pool == NULL)
+		goto err_conn;
 	for (i = 0; i < 4; i++)
 		ctx->secret[i] = rte_rand();
 	ctx->now_ms = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
@@ -325,6 +327,14 @@ wg_tcp_ctx_init(struct wg_tcp_ctx *ctx, const struct wg_tcp_conf *conf, const ch
 	wg_tw_init(&ctx->tw, ctx->now_ms);
 	wg_tw_init(&ctx->tw_delack, ctx->now_ms);
 	return 0;
+
+err_conn:
+	rte_mempool_free(ctx->conn_pool);
+	ctx->conn_pool = NULL;
+err_hash:
+	rte_free(ctx->buckets);
+	ctx->buckets = NULL;
+	return -ENOMEM;
 }
 
 const char *

@@ -120,12 +120,17 @@ passive_open(struct wg_tcp_ctx *ctx, unsigned int port, const struct wg_pkt_info
 		tmp.irs = s->seq;
 		tmp.rcv_nxt = s->seq + 1;
 		apply_syn_opts(&tmp, s);
-		/* without timestamps there is nowhere to keep WS/SACK: the
-		 * cookie connection does without them, as Linux does */
-		if (!(tmp.flags & WG_TCPF_TS))
-			tmp.flags &= ~(WG_TCPF_WS | WG_TCPF_SACK);
-		tmp.rcv_wscale = (tmp.flags & WG_TCPF_WS) ? tmp.rcv_wscale : 0;
-		init_send_side(&tmp, wg_tcp_cookie_make(ctx, &tmp, s->seq, tmp.mss));
+		/* Offer only what the ACK brings back: the MSS is in the
+		 * cookie and timestamps are echoed, but window scale and
+		 * SACK-permitted are not remembered (Linux hides them in its
+		 * timestamp), and a peer told of a scale we then ignore
+		 * overruns our window. The cookie connection does without. */
+		tmp.flags &= ~(WG_TCPF_WS | WG_TCPF_SACK);
+		tmp.rcv_wscale = 0;
+		/* the MSS before the timestamp allowance: cookie_open takes it
+		 * off again */
+		init_send_side(&tmp, wg_tcp_cookie_make(ctx, &tmp, s->seq,
+				(uint16_t)(tmp.mss + ((tmp.flags & WG_TCPF_TS) ? 12 : 0))));
 		tmp.rcv_adv = tmp.rcv_nxt;
 		ctx->st.syncookies_sent++;
 		wg_tcp_xmit(&tmp, TCP_SYN | TCP_ACK, tmp.iss, 0);
@@ -219,6 +224,8 @@ cookie_open(struct wg_tcp_ctx *ctx, unsigned int port, const struct wg_pkt_info 
 	c->last_rx_ms = ctx->now_ms;
 	ctx->st.passive_opens++;
 	wg_tcp_set_state(c, WG_TCP_SYN_RCVD);
+	/* on_accept may abort c: busy defers that to the end of the input */
+	ctx->busy = c;
 	if (!accept_conn(c))
 		return NULL;
 	return c;
@@ -259,6 +266,25 @@ sndq_ack(struct wg_tcp_conn *c, uint32_t bytes)
 	if (c->sndq_head == NULL)
 		c->sndq_tail = NULL;
 	c->sndq_off = bytes;
+}
+
+/* Resend the first unacknowledged segment (fast retransmit, NewReno partial
+ * ACK). Only bytes sent before: unsent data may be queued right behind
+ * snd_max, and a segment reaching past it would be acknowledged beyond
+ * snd_max - an ACK the acceptability test then drops as too new. */
+static void
+rtx_head(struct wg_tcp_conn *c)
+{
+	uint32_t len = RTE_MIN((uint32_t)c->mss, c->sndq_bytes);
+	uint8_t flags = TCP_ACK;
+
+	len = RTE_MIN(len, c->snd_max - c->snd_una);
+	if ((c->flags & WG_TCPF_FIN_SENT) && len == c->sndq_bytes)
+		flags |= TCP_FIN;
+	else if (len == 0)
+		return;
+	wg_tcp_xmit(c, flags, c->snd_una, len);
+	c->ctx->st.retrans_segs++;
 }
 
 /* Congestion window growth on an ACK of `acked` new bytes (RFC 5681). */
@@ -326,9 +352,7 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 				c->cwnd = RTE_MIN(c->ssthresh, fl + c->mss);
 			} else {
 				/* partial ACK: the next hole is lost too */
-				wg_tcp_xmit(c, TCP_ACK, c->snd_una,
-					    RTE_MIN((uint32_t)c->mss, c->sndq_bytes));
-				ctx->st.retrans_segs++;
+				rtx_head(c);
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
 			}
 		} else {
@@ -348,8 +372,12 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 				c->ops->on_writable(c);
 		}
 	} else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
-		/* duplicate ACK (RFC 5681 2) */
+		   (wnd == c->snd_wnd || (s->opts.flags & WG_TCPOPT_F_SACK)) &&
+		   wnd != 0 && c->snd_max != c->snd_una) {
+		/* duplicate ACK (RFC 5681 2); one carrying SACK blocks reports
+		 * a segment that arrived above a hole even when the receiver's
+		 * window moved meanwhile (RFC 6675 counts those too). Behind a
+		 * zero window they answer our window probes: no sign of loss. */
 		if (++c->dupacks == 3 && !(c->flags & WG_TCPF_FASTREC)) {
 			uint32_t flight = c->snd_max - c->snd_una;
 
@@ -357,9 +385,8 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 			c->recover = c->snd_max;
 			c->flags |= WG_TCPF_FASTREC;
 			c->flags &= ~WG_TCPF_RTT_TIMING;
-			wg_tcp_xmit(c, TCP_ACK, c->snd_una, RTE_MIN((uint32_t)c->mss, c->sndq_bytes));
+			rtx_head(c);
 			ctx->st.fast_retrans++;
-			ctx->st.retrans_segs++;
 			c->cwnd = c->ssthresh + 3u * c->mss;
 		} else if (c->flags & WG_TCPF_FASTREC) {
 			c->cwnd += c->mss;   /* each dupack: a segment left the network */
@@ -482,6 +509,12 @@ process_data(struct wg_tcp_conn *c, struct rte_mbuf *m, const struct seg *s, uin
 			deliver(c, first, first->pkt_len);
 		}
 	}
+	/* nothing kept (refused by the caps, or trimmed away): the queue
+	 * goes back, or an idle connection would pin one of the few */
+	if (c->reass != NULL && c->reass->n == 0) {
+		rte_mempool_put(ctx->reass_pool, c->reass);
+		c->reass = NULL;
+	}
 	c->flags |= WG_TCPF_ACK_NOW;
 }
 
@@ -503,14 +536,15 @@ process_fin(struct wg_tcp_conn *c, const struct seg *s, bool fin_acked)
 		wg_tcp_set_state(c, WG_TCP_CLOSE_WAIT);
 		break;
 	case WG_TCP_FIN_WAIT_1:
-		if (fin_acked)
+		if (fin_acked) {
 			wg_tcp_enter_timewait(c);
-		else
-			wg_tcp_set_state(c, WG_TCP_CLOSING);
+			return;   /* c may be gone: a full TIME_WAIT table frees it */
+		}
+		wg_tcp_set_state(c, WG_TCP_CLOSING);
 		break;
 	case WG_TCP_FIN_WAIT_2:
 		wg_tcp_enter_timewait(c);
-		break;
+		return;
 	default:
 		break;
 	}
@@ -686,8 +720,6 @@ conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, str
 	struct seg s = *sp;
 	uint32_t rwnd;
 
-	c->last_rx_ms = ctx->now_ms;
-
 	if (c->state == WG_TCP_SYN_SENT) {
 		syn_sent(c, &s);
 		goto drop;
@@ -708,10 +740,24 @@ conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, str
 		wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
 		goto drop;
 	}
+	if (c->state == WG_TCP_SYN_RCVD && (c->flags & WG_TCPF_ACTIVE) &&
+	    (s.flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && s.seq == c->irs) {
+		/* simultaneous open (RFC 9293 3.5, figure 8): the peer's
+		 * SYN-ACK answers our SYN. Its SYN is the one taken already;
+		 * what is left is the ACK that completes our side. */
+		s.seq++;
+		s.flags &= (uint8_t)~TCP_SYN;
+	}
 	if (!seq_acceptable(c, &s, rwnd)) {
 		ctx->st.out_of_window++;
-		if (!(s.flags & TCP_RST))
+		if (!(s.flags & TCP_RST)) {
 			wg_tcp_send_ack(c);
+			/* TIME-WAIT: the peer's FIN again, so our last ACK was
+			 * lost; ACKed just now, and 2MSL starts over (RFC 9293
+			 * 3.10.7.4) */
+			if (c->state == WG_TCP_TIME_WAIT && (s.flags & TCP_FIN))
+				wg_tcp_timer_set(c, WG_TCPT_TIMEWAIT, ctx->conf.timewait_ms);
+		}
 		goto drop;
 	}
 	/* timestamps to echo: the segment advances the left edge (RFC 7323 4.3) */
@@ -734,6 +780,13 @@ conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, str
 		challenge_ack(c);
 		goto drop;
 	}
+	/* The peer is there: only now, so that junk cannot keep a dead
+	 * connection alive, restart the idle clock, and count the probes it
+	 * was sent (keepalive, zero window) as answered - the limits are on
+	 * probes in a row without an answer. */
+	c->last_rx_ms = ctx->now_ms;
+	if (c->timer_kind == WG_TCPT_KEEPALIVE || c->timer_kind == WG_TCPT_PERSIST)
+		c->retries = 0;
 	if (!(s.flags & TCP_ACK))
 		goto drop;
 
@@ -750,8 +803,15 @@ conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, str
 		c->snd_wl2 = s.ack;
 		c->rto.backoff = 0;
 		wg_tcp_timer_stop(c);
-		if (!accept_conn(c))
+		if (c->flags & WG_TCPF_ACTIVE) {
+			/* simultaneous open: our own connect, no listener */
+			wg_tcp_set_state(c, WG_TCP_ESTABLISHED);
+			c->retries = 0;
+			if (c->ops && c->ops->on_connect && !(c->flags & WG_TCPF_APP_GONE))
+				c->ops->on_connect(c, 0);
+		} else if (!accept_conn(c)) {
 			goto drop;
+		}
 		wg_tcp_rearm(c);
 	} else if (!process_ack(c, &s, &fin_acked)) {
 		goto drop;
@@ -785,13 +845,18 @@ conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, str
 		break;
 	}
 
+	/* c may be freed below (a full TIME_WAIT table lets it go at once):
+	 * wg_tcp_conn_free() clears ctx->busy, which is how we tell, without
+	 * reading c */
 	process_data(c, m, &s, info->l4_off + s.hlen);
 	m = NULL;
-	if (c->state == WG_TCP_CLOSED)
+	if (ctx->busy != c)
 		return;
 	process_fin(c, &s, fin_acked || c->state == WG_TCP_FIN_WAIT_2);
-	if (c->state == WG_TCP_CLOSED || c->state == WG_TCP_TIME_WAIT) {
-		if (c->state == WG_TCP_TIME_WAIT && (c->flags & WG_TCPF_ACK_NOW))
+	if (ctx->busy != c)
+		return;
+	if (c->state == WG_TCP_TIME_WAIT) {
+		if (c->flags & WG_TCPF_ACK_NOW)
 			wg_tcp_send_ack(c);
 		return;
 	}

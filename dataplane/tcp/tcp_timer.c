@@ -49,7 +49,11 @@ wg_tcp_rearm(struct wg_tcp_conn *c)
 	} else if (c->sndq_bytes > 0 && c->snd_wnd == 0) {
 		if (c->timer_kind != WG_TCPT_PERSIST || !wg_tw_pending(&c->timer))
 			wg_tcp_timer_set(c, WG_TCPT_PERSIST, rto_ms(c));
-	} else if (c->state == WG_TCP_FIN_WAIT_2 && (c->flags & WG_TCPF_APP_GONE)) {
+	} else if (c->state == WG_TCP_FIN_WAIT_2) {
+		/* Only wg_tcp_close() leads here, and the app can do nothing
+		 * more for the connection: without a limit a peer that never
+		 * sends its FIN would keep it for ever (Linux's
+		 * tcp_fin_timeout for orphans). Every segment restarts it. */
 		wg_tcp_timer_set(c, WG_TCPT_TIMEWAIT, cf->fin_wait2_ms);
 	} else if (cf->keepalive_ms) {
 		wg_tcp_timer_set(c, WG_TCPT_KEEPALIVE, cf->keepalive_ms);
@@ -71,7 +75,10 @@ wg_tcp_report_closed(struct wg_tcp_conn *c, int reason)
 	if (c->flags & WG_TCPF_APP_GONE)
 		return;
 	c->flags |= WG_TCPF_APP_GONE;
-	if (c->state == WG_TCP_SYN_SENT && c->ops && c->ops->on_connect) {
+	/* a failed active open, also one that went through SYN_RCVD
+	 * (simultaneous open), is reported where its success would be */
+	if ((c->state == WG_TCP_SYN_SENT || c->state == WG_TCP_SYN_RCVD) &&
+	    (c->flags & WG_TCPF_ACTIVE) && c->ops && c->ops->on_connect) {
 		c->ops->on_connect(c, reason ? reason : -ECONNREFUSED);
 		return;
 	}
@@ -86,7 +93,15 @@ wg_tcp_report_closed(struct wg_tcp_conn *c, int reason)
 void
 wg_tcp_drop(struct wg_tcp_conn *c, int reason)
 {
+	struct wg_tcp_ctx *ctx = c->ctx;
+	struct wg_tcp_conn *busy = ctx->busy;
+
+	/* The app's last callback may abort or close c (from a timer, too,
+	 * where nothing else marks c busy): busy makes that a deferred no-op
+	 * instead of a second free. */
+	ctx->busy = c;
 	wg_tcp_report_closed(c, reason);
+	ctx->busy = busy;
 	wg_tcp_conn_free(c);
 }
 
@@ -103,14 +118,17 @@ wg_tcp_enter_timewait(struct wg_tcp_conn *c)
 		c->sndq_head = c->sndq_tail = NULL;
 		c->sndq_bytes = 0;
 	}
-	wg_tw_cancel(&ctx->tw_delack, &c->delack);
 	if (ctx->st.timewait > ctx->conf.max_timewait) {
 		/* bounded table: the newest leaves at once rather than
-		 * letting TIME_WAIT crowd out live connections */
+		 * letting TIME_WAIT crowd out live connections; the ACK of
+		 * the peer's FIN still goes, or it retransmits into a RST */
+		if (c->flags & WG_TCPF_ACK_NOW)
+			wg_tcp_send_ack(c);
 		ctx->st.timewait_recycled++;
 		wg_tcp_conn_free(c);
 		return;
 	}
+	wg_tw_cancel(&ctx->tw_delack, &c->delack);
 	wg_tcp_timer_set(c, WG_TCPT_TIMEWAIT, ctx->conf.timewait_ms);
 }
 
@@ -125,7 +143,8 @@ on_rtx(struct wg_tcp_conn *c)
 	ctx->st.rto_expired++;
 	if (++c->retries > limit) {
 		ctx->st.timeouts++;
-		if (c->state != WG_TCP_SYN_RCVD)
+		/* a handshake that never completed has nothing to reset */
+		if (c->state != WG_TCP_SYN_RCVD && c->state != WG_TCP_SYN_SENT)
 			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
 		wg_tcp_drop(c, -ETIMEDOUT);
 		return;
@@ -137,6 +156,18 @@ on_rtx(struct wg_tcp_conn *c)
 		wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
 	} else if (c->state == WG_TCP_SYN_SENT) {
 		wg_tcp_xmit(c, TCP_SYN, c->iss, 0);
+	} else if (c->snd_wnd == 0 && c->sndq_bytes > 0) {
+		/* The peer shut its window on data in flight: resending into
+		 * it sends nothing at all (the output respects the window), so
+		 * nothing would ever ask for the window update. Probe it
+		 * instead, as the persist timer does; the probe count bounds a
+		 * silent peer, a live one answers and keeps the connection.
+		 * Everything from snd_una goes again when the window opens. */
+		c->snd_nxt = c->snd_una;
+		ctx->st.zero_window_probes++;
+		wg_tcp_send_probe(c);
+		wg_tcp_timer_set(c, WG_TCPT_PERSIST, rto_ms(c));
+		return;
 	} else {
 		/* RFC 5681 3.1: loss → slow start from one segment */
 		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
@@ -160,6 +191,15 @@ main_timer(struct wg_tcp_conn *c)
 		on_rtx(c);
 		break;
 	case WG_TCPT_PERSIST:
+		/* a peer that shut its window and went away must not hold the
+		 * connection and its send buffer for ever (answers reset the
+		 * count, see conn_input) */
+		if (++c->retries > cf->max_retries) {
+			ctx->st.timeouts++;
+			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+			wg_tcp_drop(c, -ETIMEDOUT);
+			break;
+		}
 		ctx->st.zero_window_probes++;
 		wg_tcp_send_probe(c);
 		wg_rto_backoff(&c->rto);
@@ -183,7 +223,8 @@ main_timer(struct wg_tcp_conn *c)
 		wg_tcp_timer_set(c, WG_TCPT_KEEPALIVE, cf->keepalive_intvl_ms);
 		break;
 	case WG_TCPT_TIMEWAIT:
-		wg_tcp_drop(c, 0);
+		/* in FIN_WAIT_2 the peer never finished its side */
+		wg_tcp_drop(c, c->state == WG_TCP_FIN_WAIT_2 ? -ETIMEDOUT : 0);
 		break;
 	default:
 		break;

@@ -23,6 +23,7 @@
 #include <rte_tcp.h>
 
 #include "net-t.h"
+#include "svc.h"
 #include "tcp.h"
 #include "tcp_opts.h"
 
@@ -30,7 +31,14 @@
 #define OUR_IP    (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 2)
 #define PEER_PORT 40000
 #define ECHO_PORT 7
-#define MAXOUT    64
+#define SVC_PORT  17       /* the real echo service (svc_echo.c) */
+#define MAXOUT    256
+
+#define F_FIN RTE_TCP_FIN_FLAG
+#define F_SYN RTE_TCP_SYN_FLAG
+#define F_RST RTE_TCP_RST_FLAG
+#define F_PSH RTE_TCP_PSH_FLAG
+#define F_ACK RTE_TCP_ACK_FLAG
 
 static struct rte_mempool *pool;
 static struct wg_iface ifc;
@@ -39,6 +47,7 @@ static uint64_t now;
 
 /* what the stack sent */
 struct out_seg {
+	uint16_t sport, dport;        /* host byte order */
 	uint32_t seq, ack;
 	uint16_t wnd;
 	uint8_t flags;
@@ -50,12 +59,21 @@ static struct out_seg out[MAXOUT];
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static unsigned int n_out;
 
-/* what the app saw */
-static unsigned int accepted, closed_calls, eofs;
-static int closed_reason;
-static uint8_t app_data[1 << 16];
+/* the 4-tuple the peer uses (host byte order) */
+static uint16_t peer_port, our_port;
+
+/* what the app saw, and what it does */
+enum { ACT_NONE = 0, ACT_ABORT, ACT_CLOSE };
+static unsigned int accepted, closed_calls, eofs, writables, connects;
+static int closed_reason, connect_err;
+static uint8_t app_data[1 << 17];
 static uint32_t app_len;
 static struct wg_tcp_conn *app_conn;
+static bool hold;                 /* on_data keeps the bytes: no wg_tcp_recv_done */
+static uint32_t held;             /* bytes kept that way */
+static int data_action;           /* ACT_*, inside on_data */
+static int connect_fail_action;   /* ACT_*, inside on_connect(err < 0) */
+static struct rte_mbuf *pending_tx; /* on_writable sends it */
 
 static void
 tx(void *arg, unsigned int port, struct rte_mbuf *m)
@@ -74,6 +92,10 @@ tx(void *arg, unsigned int port, struct rte_mbuf *m)
 	assert_int_equal(rte_ipv4_cksum(ip), 0);
 	assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, th), 0);
 	assert_memory_equal(f, peer_mac, 6);
+	assert_int_equal(ip->src_addr, rte_cpu_to_be_32(OUR_IP));
+	assert_int_equal(ip->dst_addr, rte_cpu_to_be_32(PEER_IP));
+	o->sport = rte_be_to_cpu_16(th->src_port);
+	o->dport = rte_be_to_cpu_16(th->dst_port);
 	o->seq = rte_be_to_cpu_32(th->sent_seq);
 	o->ack = rte_be_to_cpu_32(th->recv_ack);
 	o->wnd = rte_be_to_cpu_16(th->rx_win);
@@ -81,6 +103,7 @@ tx(void *arg, unsigned int port, struct rte_mbuf *m)
 	o->len = rte_be_to_cpu_16(ip->total_length) - 20 - hl;
 	assert_int_equal(wg_tcp_opts_parse((const uint8_t *)(th + 1), hl - 20,
 					   (o->flags & RTE_TCP_SYN_FLAG) != 0, &o->opts), 0);
+	assert_true(o->len <= sizeof(o->data));
 	memcpy(o->data, (const uint8_t *)th + hl, o->len);
 	rte_pktmbuf_free(m);
 }
@@ -108,8 +131,18 @@ app_data_cb(struct wg_tcp_conn *c, struct rte_mbuf *m)
 	if (p != app_data + app_len)
 		memcpy(app_data + app_len, p, len);
 	app_len += len;
-	wg_tcp_recv_done(c, len);
+	if (hold)
+		held += len;
+	else
+		wg_tcp_recv_done(c, len);
 	rte_pktmbuf_free(m);
+	if (data_action == ACT_ABORT) {
+		/* deferred: the input path still uses c */
+		wg_tcp_abort(c);
+		app_conn = NULL;
+	} else if (data_action == ACT_CLOSE) {
+		wg_tcp_close(c);
+	}
 }
 
 static void
@@ -117,6 +150,14 @@ app_eof(struct wg_tcp_conn *c)
 {
 	(void)c;
 	eofs++;
+}
+
+static void
+app_writable(struct wg_tcp_conn *c)
+{
+	writables++;
+	if (pending_tx != NULL && wg_tcp_send(c, pending_tx) == 0)
+		pending_tx = NULL;
 }
 
 static void
@@ -128,10 +169,37 @@ app_closed(struct wg_tcp_conn *c, int reason)
 	app_conn = NULL;
 }
 
+static void
+app_connect(struct wg_tcp_conn *c, int err)
+{
+	connects++;
+	connect_err = err;
+	if (err == 0) {
+		app_conn = c;
+		return;
+	}
+	app_conn = NULL;
+	/* the connection is TCP's now: whatever the app does must be harmless */
+	if (connect_fail_action == ACT_CLOSE)
+		assert_int_equal(wg_tcp_close(c), -ENOTCONN);
+	else if (connect_fail_action == ACT_ABORT)
+		wg_tcp_abort(c);
+}
+
 static const struct wg_tcp_ops ops = {
 	.on_accept = app_accept,
 	.on_data = app_data_cb,
 	.on_eof = app_eof,
+	.on_writable = app_writable,
+	.on_closed = app_closed,
+};
+
+/* active opens: no on_accept */
+static const struct wg_tcp_ops client_ops = {
+	.on_connect = app_connect,
+	.on_data = app_data_cb,
+	.on_eof = app_eof,
+	.on_writable = app_writable,
 	.on_closed = app_closed,
 };
 
@@ -153,6 +221,7 @@ peer_send(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const struct 
 		olen = (flags & RTE_TCP_SYN_FLAG) ? wg_tcp_opts_build_syn(optbuf, o) :
 						    wg_tcp_opts_build(optbuf, o);
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + 20 + olen + len));
+	assert_non_null(eth);
 	memcpy(eth->dst_addr.addr_bytes, ifc.mac, 6);
 	memcpy(eth->src_addr.addr_bytes, peer_mac, 6);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
@@ -166,8 +235,8 @@ peer_send(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const struct 
 	ip->dst_addr = rte_cpu_to_be_32(OUR_IP);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	th = (struct rte_tcp_hdr *)(ip + 1);
-	th->src_port = rte_cpu_to_be_16(PEER_PORT);
-	th->dst_port = rte_cpu_to_be_16(ECHO_PORT);
+	th->src_port = rte_cpu_to_be_16(peer_port);
+	th->dst_port = rte_cpu_to_be_16(our_port);
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32(ack);
 	th->data_off = (uint8_t)(((20 + olen) / 4) << 4);
@@ -190,11 +259,78 @@ peer_send(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const struct 
 	wg_tcp_input(&ctx, 0, m, &info, 0);
 }
 
+/* One millisecond at a time, as the worker's loop does: a timer re-armed
+ * from a callback counts from the tick it fired at. */
 static void
 advance(uint64_t ms)
 {
-	now += ms;
-	wg_tcp_timers(&ctx, now);
+	while (ms-- > 0)
+		wg_tcp_timers(&ctx, ++now);
+}
+
+/* Advance 1 ms at a time until the stack sends something; returns the
+ * time that took (fails after limit ms). */
+static uint64_t
+wait_out(uint64_t limit)
+{
+	unsigned int n = n_out;
+	uint64_t t;
+
+	for (t = 1; t <= limit; t++) {
+		advance(1);
+		if (n_out != n)
+			return t;
+	}
+	fail_msg("nothing sent within %u ms", (unsigned int)limit);
+	return 0;
+}
+
+/* A chain of len bytes of fill, at most 1000 per mbuf. */
+static struct rte_mbuf *
+make_chain(uint32_t len, uint8_t fill)
+{
+	struct rte_mbuf *head = NULL, *m;
+	uint32_t n;
+
+	do {
+		n = RTE_MIN(len, 1000u);
+		m = rte_pktmbuf_alloc(pool);
+		assert_non_null(m);
+		assert_non_null(rte_pktmbuf_append(m, (uint16_t)n));
+		memset(rte_pktmbuf_mtod(m, void *), fill, n);
+		if (head == NULL)
+			head = m;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, m), 0);
+		len -= n;
+	} while (len > 0);
+	return head;
+}
+
+/* The app queues len bytes of fill; returns wg_tcp_send()'s verdict (the
+ * chain is freed when it was refused). */
+static int
+app_send(struct wg_tcp_conn *c, uint32_t len, uint8_t fill)
+{
+	struct rte_mbuf *m = make_chain(len, fill);
+	int rc;
+
+	rc = wg_tcp_send(c, m);
+	if (rc != 0)
+		rte_pktmbuf_free(m);
+	return rc;
+}
+
+static void
+expect_seg(unsigned int i, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
+{
+	assert_true(i < n_out);
+	assert_int_equal(out[i].flags, flags);
+	assert_int_equal(out[i].seq, seq);
+	assert_int_equal(out[i].ack, ack);
+	assert_int_equal(out[i].len, len);
+	assert_int_equal(out[i].sport, our_port);
+	assert_int_equal(out[i].dport, peer_port);
 }
 
 static int
@@ -207,6 +343,16 @@ setup(void **state)
 	memcpy(ifc.mac, (const uint8_t[]){ 0x02, 0, 0, 0, 0, 0x02 }, 6);
 	ifc.ipv4 = rte_cpu_to_be_32(OUR_IP);
 	ifc.mtu = 1500;
+	/* what a failed test left behind must not fail the next one */
+	if (ctx.buckets != NULL) {
+		unsigned int b;
+
+		for (b = 0; b <= ctx.bucket_mask; b++)
+			while (ctx.buckets[b] != NULL)
+				wg_tcp_abort(ctx.buckets[b]);
+	}
+	if (pending_tx != NULL)
+		rte_pktmbuf_free(pending_tx);
 	wg_tcp_conf_defaults(&conf);
 	conf.max_conns = 64;
 	conf.hash_buckets = 64;
@@ -219,10 +365,16 @@ setup(void **state)
 	assert_int_equal(wg_tcp_ctx_init(&ctx, &conf, "t", SOCKET_ID_ANY, &ifc, 1, pool, tx, NULL), 0);
 	now = ctx.now_ms;
 	assert_int_equal(wg_tcp_listen(&ctx, ECHO_PORT, &ops, NULL), 0);
-	n_out = accepted = closed_calls = eofs = 0;
+	n_out = accepted = closed_calls = eofs = writables = connects = 0;
 	closed_reason = 1;
-	app_len = 0;
+	connect_err = 1;
+	app_len = held = 0;
 	app_conn = NULL;
+	hold = false;
+	data_action = connect_fail_action = ACT_NONE;
+	pending_tx = NULL;
+	peer_port = PEER_PORT;
+	our_port = ECHO_PORT;
 	return 0;
 }
 
@@ -232,7 +384,15 @@ teardown(void **state)
 	(void)state;
 	if (app_conn != NULL)
 		wg_tcp_abort(app_conn);
+	if (pending_tx != NULL)
+		rte_pktmbuf_free(pending_tx);
+	pending_tx = NULL;
 	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(ctx.st.established, 0);
+	assert_int_equal(ctx.st.timewait, 0);
+	assert_int_equal(ctx.st.synrcvd, 0);
+	assert_int_equal(rte_mempool_in_use_count(ctx.conn_pool), 0);
+	assert_int_equal(rte_mempool_in_use_count(ctx.reass_pool), 0);
 	/* every segment we were handed or built went back */
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 	return 0;
@@ -249,6 +409,7 @@ handshake(uint32_t peer_isn)
 {
 	struct wg_tcp_opts ack_opts = { .flags = WG_TCPOPT_F_TS, .ts_val = 1001 };
 	uint32_t iss;
+	unsigned int acc = accepted;
 
 	n_out = 0;
 	peer_send(RTE_TCP_SYN_FLAG, peer_isn, 0, 64240, &syn_opts, NULL, 0, false);
@@ -262,12 +423,11 @@ handshake(uint32_t peer_isn)
 	assert_true(out[0].opts.flags & WG_TCPOPT_F_TS);
 	assert_int_equal(out[0].opts.ts_ecr, 1000);
 	iss = out[0].seq;
-	assert_int_equal(ctx.st.synrcvd, 1);
 	ack_opts.ts_ecr = out[0].opts.ts_val;
 	peer_send(RTE_TCP_ACK_FLAG, peer_isn + 1, iss + 1, 502, &ack_opts, NULL, 0, false);
-	assert_int_equal(accepted, 1);
-	assert_int_equal(ctx.st.established, 1);
-	assert_int_equal(ctx.st.synrcvd, 0);
+	assert_int_equal(accepted, acc + 1);
+	assert_non_null(app_conn);
+	assert_int_equal(app_conn->state, WG_TCP_ESTABLISHED);
 	n_out = 0;
 	return iss;
 }
@@ -534,26 +694,1285 @@ test_no_listener_rst(void **state)
 	(void)m;
 }
 
+/* ---- send side: zero window, persist, RTO into a closed window ---- */
+
+static void
+test_zero_window_persist(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(1000);
+	/* the peer closes its window before we have anything to send */
+	peer_send(F_ACK, 1001, iss + 1, 0, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 0);
+	assert_int_equal(app_send(app_conn, 1000, 'z'), 0);
+	assert_int_equal(n_out, 0);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_PERSIST);
+	/* probes one below snd_una, no data, after RTO, 2 RTO, 4 RTO */
+	assert_int_equal(wait_out(5000), 1000);
+	expect_seg(0, F_ACK, iss, 1001, 0);
+	assert_int_equal(wait_out(5000), 2000);
+	expect_seg(1, F_ACK, iss, 1001, 0);
+	/* an answer that keeps the window shut changes nothing ... */
+	peer_send(F_ACK, 1001, iss + 1, 0, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 2);
+	assert_int_equal(wait_out(5000), 4000);
+	expect_seg(2, F_ACK, iss, 1001, 0);
+	assert_int_equal(ctx.st.zero_window_probes, 3);
+	assert_int_equal(ctx.st.rto_expired, 0);
+	/* ... one that opens it gets the data out at once */
+	peer_send(F_ACK, 1001, iss + 1, 8, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 4);
+	expect_seg(3, F_ACK | F_PSH, iss + 1, 1001, 1000);
+	assert_int_equal(out[3].data[999], 'z');
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_RTX);
+	peer_send(F_ACK, 1001, iss + 1001, 8, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	assert_int_equal(app_conn->snd_una, iss + 1001);
+	n_out = 0;
+	advance(100000);
+	assert_int_equal(n_out, 0);
+}
+
+/* Data in flight when the peer shuts its window: the retransmission timer
+ * cannot resend into a zero window, so it must turn into window probes
+ * (and not count a live peer down to a reset). */
+static void
+test_zero_window_rto(void **state)
+{
+	uint32_t iss, i;
+
+	(void)state;
+	ctx.conf.max_retries = 3;
+	iss = handshake(1000);
+	assert_int_equal(app_send(app_conn, 1000, 'q'), 0);
+	expect_seg(0, F_ACK | F_PSH, iss + 1, 1001, 1000);
+	/* the peer's buffer is full: nothing acked, window zero */
+	peer_send(F_ACK, 1001, iss + 1, 0, NULL, NULL, 0, false);
+	n_out = 0;
+	for (i = 0; i < 6; i++) {
+		wait_out(120000);
+		expect_seg(n_out - 1, F_ACK, iss, 1001, 0);
+		peer_send(F_ACK, 1001, iss + 1, 0, NULL, NULL, 0, false);
+		assert_non_null(app_conn);
+	}
+	assert_int_equal(ctx.st.zero_window_probes, 6);
+	assert_int_equal(ctx.st.timeouts, 0);
+	/* the window opens: what was in flight goes again */
+	n_out = 0;
+	peer_send(F_ACK, 1001, iss + 1, 8, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK | F_PSH, iss + 1, 1001, 1000);
+	peer_send(F_ACK, 1001, iss + 1001, 8, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+}
+
+/* A peer that shut its window and went away must not hold the connection
+ * (and its send buffer) for ever. */
+static void
+test_persist_gives_up(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	ctx.conf.max_retries = 3;
+	iss = handshake(1000);
+	peer_send(F_ACK, 1001, iss + 1, 0, NULL, NULL, 0, false);
+	assert_int_equal(app_send(app_conn, 1000, 'z'), 0);
+	assert_int_equal(n_out, 0);
+	advance(1000 + 2000 + 4000);
+	assert_int_equal(n_out, 3);
+	assert_non_null(app_conn);
+	advance(8000);
+	assert_int_equal(n_out, 4);
+	expect_seg(3, F_RST | F_ACK, iss + 1, 1001, 0);
+	assert_null(app_conn);
+	assert_int_equal(closed_reason, -ETIMEDOUT);
+	assert_int_equal(ctx.st.timeouts, 1);
+	assert_int_equal(ctx.st.zero_window_probes, 3);
+}
+
+/* ---- RFC 7323 / 5961 checks ---- */
+
+static void
+test_paws(void **state)
+{
+	struct wg_tcp_opts o = { .flags = WG_TCPOPT_F_TS, .ts_val = 1005 };
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(2000);
+	peer_send(F_ACK, 2001, iss + 1, 502, &o, "0123456789", 10, false);
+	assert_int_equal(app_len, 10);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 2011, 0);
+	assert_int_equal(out[0].opts.ts_ecr, 1005);
+	/* an older timestamp: dropped, answered with an ACK echoing the
+	 * newest one we kept */
+	o.ts_val = 1003;
+	peer_send(F_ACK, 2011, iss + 1, 502, &o, "abcdefghij", 10, false);
+	assert_int_equal(ctx.st.paws_drops, 1);
+	assert_int_equal(app_len, 10);
+	assert_int_equal(n_out, 2);
+	expect_seg(1, F_ACK, iss + 1, 2011, 0);
+	assert_int_equal(out[1].opts.ts_ecr, 1005);
+	/* a fresh one gets in */
+	o.ts_val = 1006;
+	peer_send(F_ACK, 2011, iss + 1, 502, &o, "abcdefghij", 10, false);
+	assert_int_equal(app_len, 20);
+	assert_memory_equal(app_data, "0123456789abcdefghij", 20);
+	expect_seg(2, F_ACK, iss + 1, 2021, 0);
+	assert_int_equal(out[2].opts.ts_ecr, 1006);
+	assert_int_equal(ctx.st.paws_drops, 1);
+}
+
+static void
+test_ack_too_new(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(3000);
+	/* acknowledges bytes never sent: ACK back, segment dropped (its data too) */
+	peer_send(F_ACK, 3001, iss + 501, 502, NULL, "0123456789", 10, false);
+	assert_int_equal(ctx.st.ack_too_new, 1);
+	assert_int_equal(app_len, 0);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 3001, 0);
+	assert_int_equal(app_conn->snd_una, iss + 1);
+	/* the same data with a sane ACK is taken */
+	peer_send(F_ACK, 3001, iss + 1, 502, NULL, "0123456789", 10, false);
+	assert_int_equal(app_len, 10);
+	expect_seg(1, F_ACK, iss + 1, 3011, 0);
+}
+
+static void
+test_ack_too_old(void **state)
+{
+	uint32_t iss, old;
+
+	(void)state;
+	ctx.conf.challenge_ack_per_s = 2;
+	ctx.challenge_tokens = 2;
+	iss = handshake(3000);
+	/* older than SND.UNA - MAX.SND.WND (64256): challenge ACKs, at most
+	 * challenge_ack_per_s a second */
+	old = iss + 1 - 64256 - 1;
+	peer_send(F_ACK, 3001, old, 502, NULL, NULL, 0, false);
+	peer_send(F_ACK, 3001, old, 502, NULL, NULL, 0, false);
+	peer_send(F_ACK, 3001, old, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.ack_too_old, 3);
+	assert_int_equal(ctx.st.challenge_acks, 2);
+	assert_int_equal(ctx.st.challenge_ack_limited, 1);
+	assert_int_equal(n_out, 2);
+	expect_seg(0, F_ACK, iss + 1, 3001, 0);
+	expect_seg(1, F_ACK, iss + 1, 3001, 0);
+	/* just inside the bound: an old duplicate, silently accepted */
+	peer_send(F_ACK, 3001, iss + 1 - 64256, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.ack_too_old, 3);
+	assert_int_equal(n_out, 2);
+	/* the bucket refills each second; in-window RSTs share it */
+	advance(1000);
+	peer_send(F_ACK, 3001, old, 502, NULL, NULL, 0, false);
+	peer_send(F_RST, 3002, 0, 0, NULL, NULL, 0, false);
+	peer_send(F_RST, 3002, 0, 0, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.challenge_acks, 4);
+	assert_int_equal(ctx.st.challenge_ack_limited, 2);
+	assert_int_equal(n_out, 4);
+	assert_non_null(app_conn);
+}
+
+/* ---- closing ---- */
+
+static void
+test_active_close_timewait(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(3000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_FIN | F_ACK, iss + 1, 3001, 0);
+	assert_int_equal(app_conn->state, WG_TCP_FIN_WAIT_1);
+	assert_int_equal(app_send(app_conn, 10, 'x'), -ENOTCONN);
+	assert_int_equal(wg_tcp_close(app_conn), -ENOTCONN);
+	/* FIN acked */
+	peer_send(F_ACK, 3001, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(app_conn->state, WG_TCP_FIN_WAIT_2);
+	/* half-close: the peer may still send */
+	peer_send(F_ACK | F_PSH, 3001, iss + 2, 502, NULL, "hello", 5, false);
+	assert_int_equal(app_len, 5);
+	expect_seg(1, F_ACK, iss + 2, 3006, 0);
+	/* its FIN: ACKed, TIME_WAIT, the app is told it is over */
+	peer_send(F_FIN | F_ACK, 3006, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 3);
+	expect_seg(2, F_ACK, iss + 2, 3007, 0);
+	assert_int_equal(closed_calls, 1);
+	assert_int_equal(closed_reason, 0);
+	assert_int_equal(eofs, 0);
+	assert_int_equal(ctx.st.timewait, 1);
+	assert_int_equal(ctx.st.established, 0);
+	assert_int_equal(ctx.st.conns, 1);
+	/* our final ACK was lost: the retransmitted FIN is ACKed again and
+	 * 2MSL starts over (RFC 9293 3.10.7.4, TIME-WAIT) */
+	advance(ctx.conf.timewait_ms / 2);
+	peer_send(F_FIN | F_ACK, 3006, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 4);
+	expect_seg(3, F_ACK, iss + 2, 3007, 0);
+	assert_int_equal(closed_calls, 1);
+	advance(ctx.conf.timewait_ms / 2 + 1);
+	assert_int_equal(ctx.st.conns, 1);
+	advance(ctx.conf.timewait_ms / 2);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(ctx.st.timewait, 0);
+	assert_int_equal(closed_calls, 1);
+	assert_int_equal(n_out, 4);
+}
+
+static void
+test_timewait_syn_reuse(void **state)
+{
+	uint32_t iss, iss2;
+
+	(void)state;
+	iss = handshake(3000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	peer_send(F_FIN | F_ACK, 3001, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.timewait, 1);
+	assert_int_equal(closed_calls, 1);
+	/* a SYN at or below the old rcv_nxt is not a new incarnation */
+	n_out = 0;
+	peer_send(F_SYN, 3002, 0, 64240, &syn_opts, NULL, 0, false);
+	assert_int_equal(ctx.st.timewait, 1);
+	assert_int_equal(ctx.st.passive_opens, 1);
+	/* a SYN above it takes the pair over */
+	n_out = 0;
+	peer_send(F_SYN, 900000, 0, 64240, &syn_opts, NULL, 0, false);
+	assert_int_equal(ctx.st.timewait, 0);
+	assert_int_equal(ctx.st.synrcvd, 1);
+	assert_int_equal(ctx.st.conns, 1);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(out[0].flags, F_SYN | F_ACK);
+	assert_int_equal(out[0].ack, 900001);
+	iss2 = out[0].seq;
+	peer_send(F_ACK, 900001, iss2 + 1, 502, NULL, NULL, 0, false);
+	assert_int_equal(accepted, 2);
+	assert_int_equal(app_conn->state, WG_TCP_ESTABLISHED);
+}
+
+/* After wg_tcp_close() a peer that never sends its FIN must not keep the
+ * connection in FIN_WAIT_2 for ever. */
+static void
+test_fin_wait2_timeout(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	ctx.conf.fin_wait2_ms = 5000;
+	iss = handshake(3000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	peer_send(F_ACK, 3001, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->state, WG_TCP_FIN_WAIT_2);
+	/* a segment restarts the clock */
+	advance(4000);
+	peer_send(F_ACK, 3001, iss + 2, 502, NULL, "x", 1, false);
+	advance(4999);
+	assert_int_equal(ctx.st.conns, 1);
+	advance(1);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(closed_calls, 1);
+	assert_int_equal(closed_reason, -ETIMEDOUT);
+}
+
+static void
+test_simultaneous_close(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(4000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	expect_seg(0, F_FIN | F_ACK, iss + 1, 4001, 0);
+	/* the peer's FIN crosses ours: CLOSING */
+	peer_send(F_FIN | F_ACK, 4001, iss + 1, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->state, WG_TCP_CLOSING);
+	assert_int_equal(n_out, 2);
+	expect_seg(1, F_ACK, iss + 2, 4002, 0);
+	assert_int_equal(closed_calls, 0);
+	/* our FIN retransmitted while its ACK is missing */
+	assert_int_equal(wait_out(5000), 1000);
+	expect_seg(2, F_FIN | F_ACK, iss + 1, 4002, 0);
+	/* then acked: TIME_WAIT */
+	peer_send(F_ACK, 4002, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 3);
+	assert_int_equal(ctx.st.timewait, 1);
+	assert_int_equal(closed_calls, 1);
+	assert_int_equal(closed_reason, 0);
+	advance(ctx.conf.timewait_ms);
+	assert_int_equal(ctx.st.conns, 0);
+}
+
+/* Both closes at once in one segment each way: FIN_WAIT_1 straight to
+ * TIME_WAIT when the peer's FIN also acks ours. */
+static void
+test_fin_acked_with_fin(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(4000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	peer_send(F_FIN | F_ACK, 4001, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.timewait, 1);
+	expect_seg(1, F_ACK, iss + 2, 4002, 0);
+	assert_int_equal(closed_calls, 1);
+	advance(ctx.conf.timewait_ms);
+	assert_int_equal(ctx.st.conns, 0);
+}
+
+static void
+test_timewait_bound(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	ctx.conf.max_timewait = 1;
+	/* the first one stays in TIME_WAIT */
+	iss = handshake(4000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	peer_send(F_FIN | F_ACK, 4001, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.timewait, 1);
+	/* the second, on another pair, is let go at once - but its final
+	 * ACK still goes out, or the peer would retransmit into a RST */
+	peer_port = PEER_PORT + 1;
+	iss = handshake(8000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	assert_int_equal(n_out, 1);
+	peer_send(F_ACK, 8001, iss + 2, 502, NULL, NULL, 0, false);
+	peer_send(F_FIN | F_ACK, 8001, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 2);
+	expect_seg(1, F_ACK, iss + 2, 8002, 0);
+	assert_int_equal(ctx.st.timewait_recycled, 1);
+	assert_int_equal(ctx.st.timewait, 1);
+	assert_int_equal(ctx.st.conns, 1);
+	assert_int_equal(closed_calls, 2);
+	advance(ctx.conf.timewait_ms);
+	assert_int_equal(ctx.st.conns, 0);
+}
+
+static void
+test_keepalive(void **state)
+{
+	uint32_t iss, i;
+
+	(void)state;
+	ctx.conf.keepalive_ms = 10000;
+	ctx.conf.keepalive_intvl_ms = 1000;
+	ctx.conf.keepalive_probes = 3;
+	iss = handshake(5000);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_KEEPALIVE);
+	/* idle periods, each probe answered: alive however many there are */
+	for (i = 0; i < 6; i++) {
+		n_out = 0;
+		advance(9999);
+		assert_int_equal(n_out, 0);
+		advance(1);
+		assert_int_equal(n_out, 1);
+		expect_seg(0, F_ACK, iss, 5001, 0);
+		peer_send(F_ACK, 5001, iss + 1, 502, NULL, NULL, 0, false);
+		assert_int_equal(n_out, 1);
+	}
+	assert_int_equal(ctx.st.keepalive_probes, 6);
+	/* traffic postpones the probe */
+	advance(5000);
+	peer_send(F_ACK, 5001, iss + 1, 502, NULL, "ab", 2, false);
+	n_out = 0;
+	advance(9999);
+	assert_int_equal(n_out, 0);
+	advance(1);
+	expect_seg(0, F_ACK, iss, 5003, 0);
+	/* unanswered: keepalive_probes probes intvl apart, then a reset */
+	advance(1000);
+	advance(1000);
+	assert_int_equal(n_out, 3);
+	expect_seg(2, F_ACK, iss, 5003, 0);
+	assert_non_null(app_conn);
+	advance(1000);
+	assert_int_equal(n_out, 4);
+	expect_seg(3, F_RST | F_ACK, iss + 1, 5003, 0);
+	assert_null(app_conn);
+	assert_int_equal(closed_reason, -ETIMEDOUT);
+	assert_int_equal(ctx.st.timeouts, 1);
+	assert_int_equal(ctx.st.keepalive_probes, 9);
+}
+
+/* ---- handshake corner cases ---- */
+
+static void
+test_synrcvd_retransmit(void **state)
+{
+	(void)state;
+	ctx.conf.syn_retries = 2;
+	peer_send(F_SYN, 100, 0, 64240, &syn_opts, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(ctx.st.synrcvd, 1);
+	/* the SYN-ACK again after 1 s, 2 s, then the embryo is forgotten */
+	assert_int_equal(wait_out(5000), 1000);
+	assert_int_equal(out[1].flags, F_SYN | F_ACK);
+	assert_int_equal(out[1].seq, out[0].seq);
+	assert_int_equal(out[1].ack, 101);
+	assert_true(out[1].opts.flags & WG_TCPOPT_F_MSS);
+	assert_int_equal(wait_out(5000), 2000);
+	assert_int_equal(out[2].seq, out[0].seq);
+	advance(3999);
+	assert_int_equal(ctx.st.conns, 1);
+	advance(1);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(ctx.st.synrcvd, 0);
+	assert_int_equal(n_out, 3);          /* no RST for an embryo */
+	assert_int_equal(ctx.st.timeouts, 1);
+	assert_int_equal(accepted, 0);
+	assert_int_equal(closed_calls, 0);
+}
+
+static void
+test_synrcvd_dup_syn(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	peer_send(F_SYN, 100, 0, 64240, &syn_opts, NULL, 0, false);
+	iss = out[0].seq;
+	/* our SYN-ACK was lost: the same SYN again gets the same SYN-ACK */
+	peer_send(F_SYN, 100, 0, 64240, &syn_opts, NULL, 0, false);
+	assert_int_equal(n_out, 2);
+	assert_int_equal(out[1].flags, F_SYN | F_ACK);
+	assert_int_equal(out[1].seq, iss);
+	assert_int_equal(out[1].ack, 101);
+	assert_int_equal(ctx.st.conns, 1);
+	assert_int_equal(ctx.st.passive_opens, 1);
+	/* an ACK for something else: RST <SEQ=SEG.ACK> */
+	peer_send(F_ACK, 101, iss + 7, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 3);
+	assert_int_equal(out[2].flags, F_RST);
+	assert_int_equal(out[2].seq, iss + 7);
+	assert_int_equal(ctx.st.conns, 1);
+	/* data with the right ACK completes it */
+	peer_send(F_ACK | F_PSH, 101, iss + 1, 502, NULL, "hi", 2, false);
+	assert_int_equal(accepted, 1);
+	assert_int_equal(app_len, 2);
+	expect_seg(3, F_ACK, iss + 1, 103, 0);
+	assert_int_equal(ctx.st.synrcvd, 0);
+}
+
+/* ---- receiving ---- */
+
+static void
+test_data_fin_one_segment(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(6000);
+	peer_send(F_ACK | F_PSH | F_FIN, 6001, iss + 1, 502, NULL, "last words", 10, false);
+	assert_int_equal(app_len, 10);
+	assert_int_equal(eofs, 1);
+	assert_true(wg_tcp_peer_closed(app_conn));
+	assert_int_equal(app_conn->state, WG_TCP_CLOSE_WAIT);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 6012, 0);
+	/* we may still send; then close */
+	assert_int_equal(app_send(app_conn, 3, 'r'), 0);
+	expect_seg(1, F_ACK | F_PSH, iss + 1, 6012, 3);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	expect_seg(2, F_FIN | F_ACK, iss + 4, 6012, 0);
+	assert_int_equal(app_conn->state, WG_TCP_LAST_ACK);
+	/* data after the FIN is nonsense: not delivered */
+	peer_send(F_ACK, 6012, iss + 4, 502, NULL, "zz", 2, false);
+	assert_int_equal(app_len, 10);
+	/* acking only the data leaves LAST_ACK alone */
+	peer_send(F_ACK, 6012, iss + 4, 502, NULL, NULL, 0, false);
+	assert_int_equal(closed_calls, 0);
+	peer_send(F_ACK, 6012, iss + 5, 502, NULL, NULL, 0, false);
+	assert_int_equal(closed_calls, 1);
+	assert_int_equal(closed_reason, 0);
+	assert_int_equal(ctx.st.conns, 0);
+}
+
+static void
+test_fin_after_hole(void **state)
+{
+	uint8_t buf[200];
+	uint32_t iss, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13);
+	iss = handshake(100);
+	/* data + FIN beyond a hole: the data waits, the FIN is not taken */
+	peer_send(F_ACK | F_FIN, 201, iss + 1, 502, NULL, buf + 100, 100, false);
+	assert_int_equal(app_len, 0);
+	assert_int_equal(eofs, 0);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 101, 0);
+	assert_int_equal(out[0].opts.n_sack, 1);
+	assert_int_equal(out[0].opts.sack[0].start, 201);
+	assert_int_equal(out[0].opts.sack[0].end, 301);
+	/* a FIN alone beyond the hole: also not taken */
+	peer_send(F_ACK | F_FIN, 301, iss + 1, 502, NULL, NULL, 0, false);
+	assert_int_equal(eofs, 0);
+	assert_false(wg_tcp_peer_closed(app_conn));
+	/* the hole fills: all the data, still no FIN */
+	peer_send(F_ACK, 101, iss + 1, 502, NULL, buf, 100, false);
+	assert_int_equal(app_len, 200);
+	assert_memory_equal(app_data, buf, 200);
+	assert_int_equal(eofs, 0);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 301, 0);
+	assert_int_equal(app_conn->state, WG_TCP_ESTABLISHED);
+	/* the retransmitted FIN is */
+	peer_send(F_ACK | F_FIN, 201, iss + 1, 502, NULL, buf + 100, 100, false);
+	assert_int_equal(app_len, 200);
+	assert_int_equal(eofs, 1);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 302, 0);
+	assert_int_equal(app_conn->state, WG_TCP_CLOSE_WAIT);
+}
+
+static void
+test_overlap_retransmission(void **state)
+{
+	struct wg_tcp_opts o = { .flags = WG_TCPOPT_F_TS, .ts_val = 1002 };
+	uint8_t buf[400], bad[400];
+	uint32_t iss, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++) {
+		buf[i] = (uint8_t)(i * 7 + 1);
+		bad[i] = (uint8_t)~buf[i];
+	}
+	iss = handshake(100);
+	/* held out of order: [201, 301) */
+	peer_send(F_ACK, 201, iss + 1, 502, &o, buf + 100, 100, false);
+	/* a "retransmission" [151, 251) whose overlap differs: held bytes win */
+	memcpy(bad, buf + 50, 50);
+	memcpy(bad + 50, buf + 100, 50);
+	for (i = 50; i < 100; i++)
+		bad[i] ^= 0xff;
+	peer_send(F_ACK, 151, iss + 1, 502, &o, bad, 100, false);
+	assert_int_equal(ctx.st.reass.overlap_mismatch, 50);
+	assert_int_equal(app_len, 0);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 101, 0);
+	assert_int_equal(out[n_out - 1].opts.n_sack, 1);
+	assert_int_equal(out[n_out - 1].opts.sack[0].start, 151);
+	assert_int_equal(out[n_out - 1].opts.sack[0].end, 301);
+	peer_send(F_ACK, 101, iss + 1, 502, &o, buf, 50, false);
+	assert_int_equal(app_len, 200);
+	assert_memory_equal(app_data, buf, 200);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 301, 0);
+	/* overlapping what was delivered already: only the new part counts */
+	memcpy(bad, buf + 150, 100);
+	for (i = 0; i < 50; i++)
+		bad[i] ^= 0x55;
+	peer_send(F_ACK, 251, iss + 1, 502, &o, bad, 100, false);
+	assert_int_equal(app_len, 250);
+	assert_memory_equal(app_data, buf, 250);
+	assert_int_equal(ctx.st.dup_data, 1);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 351, 0);
+	/* wholly old: outside the window, dropped, ACKed at once */
+	n_out = 0;
+	peer_send(F_ACK, 101, iss + 1, 502, &o, bad, 100, false);
+	assert_int_equal(app_len, 250);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 351, 0);
+	assert_int_equal(ctx.st.dup_data, 1);
+	assert_int_equal(ctx.st.out_of_window, 1);
+	assert_null(app_conn->reass);
+	assert_int_equal(rte_mempool_in_use_count(ctx.reass_pool), 0);
+}
+
+static void
+test_rcv_window(void **state)
+{
+	static uint8_t buf[65535 + 200];
+	uint32_t iss, seq, i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 31 + (i >> 8));
+	hold = true;
+	iss = handshake(10000);
+	/* the app keeps what it is given: the window closes to exactly 0 */
+	for (seq = 0; seq < 65535; seq += n) {
+		n = RTE_MIN(1460u, 65535 - seq);
+		n_out = 0;
+		peer_send(F_ACK, 10001 + seq, iss + 1, 502, NULL, buf + seq, n, false);
+		if (n_out > 0)
+			assert_int_equal(out[n_out - 1].wnd, 65535 - seq - n);
+	}
+	assert_int_equal(app_len, 65535);
+	assert_memory_equal(app_data, buf, 65535);
+	assert_int_equal(held, 65535);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 10001 + 65535, 0);
+	assert_int_equal(out[0].wnd, 0);
+	/* beyond it: dropped, the ACK repeats the zero window */
+	n_out = 0;
+	peer_send(F_ACK, 10001 + 65535, iss + 1, 502, NULL, buf + 65535, 100, false);
+	assert_int_equal(ctx.st.out_of_window, 1);
+	assert_int_equal(app_len, 65535);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 10001 + 65535, 0);
+	assert_int_equal(out[0].wnd, 0);
+	/* a zero-window probe is answered the same way */
+	peer_send(F_ACK, 10001 + 65535 - 1, iss + 1, 502, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 2);
+	assert_int_equal(out[1].wnd, 0);
+	/* a sliver consumed: no update yet (silly window) */
+	n_out = 0;
+	wg_tcp_recv_done(app_conn, 100);
+	assert_int_equal(n_out, 0);
+	/* most of it: a window update */
+	wg_tcp_recv_done(app_conn, 65435);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 10001 + 65535, 0);
+	assert_int_equal(out[0].wnd, 65535);
+	/* and the data gets in */
+	hold = false;
+	peer_send(F_ACK, 10001 + 65535, iss + 1, 502, NULL, buf + 65535, 100, false);
+	assert_int_equal(app_len, 65635);
+	assert_memory_equal(app_data + 65535, buf + 65535, 100);
+}
+
+/* ---- sending ---- */
+
+static void
+test_send_backpressure(void **state)
+{
+	struct rte_mbuf *m;
+	uint32_t iss;
+
+	(void)state;
+	ctx.conf.snd_buf = 4000;
+	iss = handshake(1);
+	assert_int_equal(wg_tcp_send_space(app_conn), 4000);
+	assert_int_equal(app_send(app_conn, 3000, 'a'), 0);
+	assert_int_equal(n_out, 3);
+	expect_seg(0, F_ACK, iss + 1, 2, 1388);
+	expect_seg(1, F_ACK, iss + 1389, 2, 1388);
+	expect_seg(2, F_ACK | F_PSH, iss + 2777, 2, 224);
+	assert_int_equal(wg_tcp_send_space(app_conn), 1000);
+	/* too big: refused whole, the app keeps it and hears when to retry */
+	m = make_chain(2000, 'b');
+	assert_int_equal(wg_tcp_send(app_conn, m), -EAGAIN);
+	pending_tx = m;
+	assert_int_equal(app_conn->sndq_bytes, 3000);
+	/* a duplicate ACK frees nothing */
+	peer_send(F_ACK, 2, iss + 1, 502, NULL, NULL, 0, false);
+	assert_int_equal(writables, 0);
+	/* an ACK that frees space: on_writable, which sends */
+	n_out = 0;
+	peer_send(F_ACK, 2, iss + 1389, 502, NULL, NULL, 0, false);
+	assert_int_equal(writables, 1);
+	assert_null(pending_tx);
+	assert_int_equal(app_conn->sndq_bytes, 1612 + 2000);
+	assert_true(n_out >= 1);
+	expect_seg(0, F_ACK, iss + 3001, 2, 1388);
+	/* no more on_writable unless asked */
+	peer_send(F_ACK, 2, iss + 3001, 502, NULL, NULL, 0, false);
+	assert_int_equal(writables, 1);
+	peer_send(F_ACK, 2, iss + 5001, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	assert_int_equal(wg_tcp_send_space(app_conn), 4000);
+	assert_int_equal(writables, 1);
+	/* asked for explicitly */
+	wg_tcp_want_writable(app_conn);
+	assert_int_equal(app_send(app_conn, 100, 'c'), 0);
+	peer_send(F_ACK, 2, iss + 5101, 502, NULL, NULL, 0, false);
+	assert_int_equal(writables, 2);
+}
+
+/* Three duplicate ACKs with less than a segment in flight and more data
+ * queued behind it: the retransmission must not run past what was ever
+ * sent (the peer's ACK of it would be "too new" and dropped). */
+static void
+test_fast_retransmit_small_flight(void **state)
+{
+	uint32_t iss, i;
+
+	(void)state;
+	iss = handshake(1);
+	/* the peer's window: 5 << 7 = 640 bytes */
+	peer_send(F_ACK, 2, iss + 1, 5, NULL, NULL, 0, false);
+	assert_int_equal(app_send(app_conn, 500, 'a'), 0);
+	assert_int_equal(app_send(app_conn, 3000, 'b'), 0);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK | F_PSH, iss + 1, 2, 500);
+	n_out = 0;
+	for (i = 0; i < 3; i++)
+		peer_send(F_ACK, 2, iss + 1, 5, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.fast_retrans, 1);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(out[0].seq, iss + 1);
+	assert_true(out[0].len <= 500);
+	assert_int_equal(app_conn->snd_max, iss + 501);
+	/* its ACK is taken */
+	peer_send(F_ACK, 2, iss + 501, 5, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.ack_too_new, 0);
+	assert_int_equal(app_conn->snd_una, iss + 501);
+}
+
+/* ---- the app acting from inside callbacks ---- */
+
+static void
+test_abort_in_on_data(void **state)
+{
+	uint8_t buf[300];
+	uint32_t iss;
+
+	(void)state;
+	memset(buf, 'd', sizeof(buf));
+	iss = handshake(100);
+	/* out-of-order data first, so delivery pops the queue too */
+	peer_send(F_ACK, 201, iss + 1, 502, NULL, buf, 100, false);
+	assert_non_null(app_conn->reass);
+	data_action = ACT_ABORT;
+	n_out = 0;
+	peer_send(F_ACK, 101, iss + 1, 502, NULL, buf, 100, false);
+	assert_int_equal(app_len, 200);
+	assert_null(app_conn);
+	assert_int_equal(closed_calls, 0);       /* not for an app abort */
+	assert_int_equal(ctx.st.conns, 0);
+	assert_true(n_out >= 1);
+	expect_seg(n_out - 1, F_RST | F_ACK, iss + 1, 301, 0);
+	assert_int_equal(ctx.st.resets_tx, 1);
+	/* in order, with the FIN in the same segment: still one reset, no
+	 * on_eof, no on_closed */
+	peer_port = PEER_PORT + 1;
+	data_action = ACT_NONE;
+	iss = handshake(500);
+	data_action = ACT_ABORT;
+	peer_send(F_ACK | F_FIN, 501, iss + 1, 502, NULL, buf, 100, false);
+	assert_int_equal(app_len, 300);
+	assert_null(app_conn);
+	assert_int_equal(eofs, 0);
+	assert_int_equal(closed_calls, 0);
+	assert_int_equal(ctx.st.conns, 0);
+	expect_seg(n_out - 1, F_RST | F_ACK, iss + 1, 602, 0);
+	assert_int_equal(ctx.st.resets_tx, 2);
+}
+
+static void
+test_close_in_on_data(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(100);
+	data_action = ACT_CLOSE;
+	peer_send(F_ACK, 101, iss + 1, 502, NULL, "bye", 3, false);
+	assert_int_equal(app_conn->state, WG_TCP_FIN_WAIT_1);
+	/* the FIN carries the ACK of the data: one segment */
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_FIN | F_ACK, iss + 1, 104, 0);
+	data_action = ACT_NONE;
+	peer_send(F_ACK | F_FIN, 104, iss + 2, 502, NULL, NULL, 0, false);
+	assert_int_equal(closed_calls, 1);
+	expect_seg(1, F_ACK, iss + 2, 105, 0);
+	advance(ctx.conf.timewait_ms);
+	assert_int_equal(ctx.st.conns, 0);
+}
+
+/* ---- active open ---- */
+
+static struct wg_tcp_conn *
+connect_peer(uint16_t rport)
+{
+	struct wg_tcp_conn *c;
+
+	n_out = 0;
+	c = wg_tcp_connect(&ctx, 0, rte_cpu_to_be_32(PEER_IP), rte_cpu_to_be_16(rport), peer_mac,
+			   &client_ops, NULL);
+	assert_non_null(c);
+	assert_int_equal(n_out, 1);
+	our_port = out[0].sport;
+	peer_port = rport;
+	assert_true(our_port >= 32768);
+	assert_int_equal(out[0].flags, F_SYN);
+	assert_int_equal(out[0].ack, 0);
+	assert_int_equal(out[0].len, 0);
+	assert_int_equal(out[0].opts.flags, WG_TCPOPT_F_MSS | WG_TCPOPT_F_WSCALE |
+			 WG_TCPOPT_F_SACK_PERM | WG_TCPOPT_F_TS);
+	assert_int_equal(out[0].opts.mss, 1460);
+	assert_int_equal(out[0].opts.wscale, 0);
+	assert_int_equal(out[0].opts.ts_ecr, 0);
+	assert_int_equal(out[0].wnd, 65535);
+	assert_int_equal(c->state, WG_TCP_SYN_SENT);
+	return c;
+}
+
+static void
+test_active_open(void **state)
+{
+	struct wg_tcp_opts o = {
+		.flags = WG_TCPOPT_F_MSS | WG_TCPOPT_F_WSCALE | WG_TCPOPT_F_SACK_PERM |
+			 WG_TCPOPT_F_TS,
+		.mss = 1200, .wscale = 2, .ts_val = 50,
+	};
+	struct wg_tcp_conn *c;
+	uint32_t iss;
+
+	(void)state;
+	c = connect_peer(80);
+	iss = out[0].seq;
+	assert_int_equal(ctx.st.active_opens, 1);
+	/* SYN-ACK: the handshake completes, on_connect(0), ACK */
+	o.ts_ecr = out[0].opts.ts_val;
+	peer_send(F_SYN | F_ACK, 9000, iss + 1, 1000, &o, NULL, 0, false);
+	assert_int_equal(connects, 1);
+	assert_int_equal(connect_err, 0);
+	assert_ptr_equal(app_conn, c);
+	assert_int_equal(c->state, WG_TCP_ESTABLISHED);
+	assert_int_equal(ctx.st.established, 1);
+	assert_int_equal(n_out, 2);
+	expect_seg(1, F_ACK, iss + 1, 9001, 0);
+	assert_int_equal(out[1].opts.flags, WG_TCPOPT_F_TS);
+	assert_int_equal(out[1].opts.ts_ecr, 50);
+	assert_int_equal(c->mss, 1200 - 12);
+	assert_int_equal(c->snd_wnd, 1000);            /* unscaled in a SYN */
+	assert_int_equal(c->snd_wscale, 2);
+	/* scaled from here on */
+	o.flags = WG_TCPOPT_F_TS;
+	o.ts_val = 51;
+	peer_send(F_ACK, 9001, iss + 1, 1000, &o, "srv", 3, false);
+	assert_int_equal(c->snd_wnd, 4000);
+	assert_int_equal(app_len, 3);
+	assert_int_equal(app_send(c, 2000, 'k'), 0);
+	expect_seg(n_out - 2, F_ACK, iss + 1, 9004, 1188);
+	expect_seg(n_out - 1, F_ACK | F_PSH, iss + 1189, 9004, 812);
+	/* a duplicate SYN-ACK (our ACK was lost): ACKed again */
+	n_out = 0;
+	o.flags = WG_TCPOPT_F_MSS | WG_TCPOPT_F_WSCALE | WG_TCPOPT_F_SACK_PERM | WG_TCPOPT_F_TS;
+	peer_send(F_SYN | F_ACK, 9000, iss + 1, 1000, &o, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(out[0].flags, F_ACK);
+	assert_int_equal(c->state, WG_TCP_ESTABLISHED);
+}
+
+static void
+test_simultaneous_open(void **state)
+{
+	struct wg_tcp_opts o = {
+		.flags = WG_TCPOPT_F_MSS | WG_TCPOPT_F_TS, .mss = 1460, .ts_val = 70,
+	};
+	struct wg_tcp_conn *c;
+	uint32_t iss;
+
+	(void)state;
+	c = connect_peer(81);
+	iss = out[0].seq;
+	/* the peer's own SYN crosses ours: SYN_RCVD, SYN-ACK */
+	peer_send(F_SYN, 7000, 0, 1000, &o, NULL, 0, false);
+	assert_int_equal(c->state, WG_TCP_SYN_RCVD);
+	assert_int_equal(n_out, 2);
+	expect_seg(1, F_SYN | F_ACK, iss, 7001, 0);
+	assert_int_equal(out[1].opts.flags, WG_TCPOPT_F_MSS | WG_TCPOPT_F_TS);
+	assert_int_equal(out[1].opts.ts_ecr, 70);
+	assert_int_equal(connects, 0);
+	assert_int_equal(accepted, 0);
+	/* its SYN-ACK (answering our SYN) completes ours (RFC 9293 fig. 8) */
+	o.ts_val = 71;
+	o.ts_ecr = out[0].opts.ts_val;
+	peer_send(F_SYN | F_ACK, 7000, iss + 1, 1000, &o, NULL, 0, false);
+	assert_int_equal(c->state, WG_TCP_ESTABLISHED);
+	assert_int_equal(connects, 1);
+	assert_int_equal(connect_err, 0);
+	assert_int_equal(accepted, 0);
+	assert_ptr_equal(app_conn, c);
+	assert_int_equal(ctx.st.synrcvd, 0);
+	assert_int_equal(ctx.st.established, 1);
+	/* and it works */
+	o.flags = WG_TCPOPT_F_TS;
+	peer_send(F_ACK, 7001, iss + 1, 1000, &o, "sim", 3, false);
+	assert_int_equal(app_len, 3);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 7004, 0);
+}
+
+/* The same, completed by a plain ACK of our SYN-ACK. */
+static void
+test_simultaneous_open_ack(void **state)
+{
+	struct wg_tcp_conn *c;
+	uint32_t iss;
+
+	(void)state;
+	c = connect_peer(82);
+	iss = out[0].seq;
+	peer_send(F_SYN, 7000, 0, 1000, NULL, NULL, 0, false);
+	assert_int_equal(c->state, WG_TCP_SYN_RCVD);
+	assert_int_equal(out[1].opts.flags, WG_TCPOPT_F_MSS);
+	peer_send(F_ACK | F_PSH, 7001, iss + 1, 1000, NULL, "ack", 3, false);
+	assert_int_equal(c->state, WG_TCP_ESTABLISHED);
+	assert_int_equal(connects, 1);
+	assert_int_equal(connect_err, 0);
+	assert_int_equal(accepted, 0);
+	assert_int_equal(app_len, 3);
+	expect_seg(n_out - 1, F_ACK, iss + 1, 7004, 0);
+	/* no timestamps were agreed: none are sent */
+	assert_int_equal(out[n_out - 1].opts.flags, 0);
+}
+
+/* Simultaneous open that never completes: on_connect hears the failure. */
+static void
+test_simultaneous_open_timeout(void **state)
+{
+	struct wg_tcp_conn *c;
+
+	(void)state;
+	ctx.conf.syn_retries = 1;
+	c = connect_peer(83);
+	peer_send(F_SYN, 7000, 0, 1000, NULL, NULL, 0, false);
+	assert_int_equal(c->state, WG_TCP_SYN_RCVD);
+	advance(1000);
+	advance(2000);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(connects, 1);
+	assert_int_equal(connect_err, -ETIMEDOUT);
+	assert_int_equal(closed_calls, 0);
+}
+
+static void
+test_syn_sent_rst(void **state)
+{
+	struct wg_tcp_conn *c;
+	uint32_t iss;
+
+	(void)state;
+	c = connect_peer(80);
+	iss = out[0].seq;
+	/* RST without ACK: ignored */
+	peer_send(F_RST, 0, 0, 0, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.conns, 1);
+	/* RST whose ACK is not ours: ignored */
+	peer_send(F_RST | F_ACK, 0, iss + 5, 0, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.conns, 1);
+	assert_int_equal(n_out, 1);
+	/* a bad ACK (no RST): answered with a RST <SEQ=SEG.ACK> */
+	peer_send(F_ACK, 55, iss + 5, 0, NULL, NULL, 0, false);
+	assert_int_equal(n_out, 2);
+	assert_int_equal(out[1].flags, F_RST);
+	assert_int_equal(out[1].seq, iss + 5);
+	assert_int_equal(c->state, WG_TCP_SYN_SENT);
+	/* refused */
+	peer_send(F_RST | F_ACK, 0, iss + 1, 0, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(connects, 1);
+	assert_int_equal(connect_err, -ECONNREFUSED);
+	assert_int_equal(closed_calls, 0);
+	assert_int_equal(ctx.st.resets_rx, 1);
+}
+
+static void
+test_connect_timeout(void **state)
+{
+	(void)state;
+	ctx.conf.syn_retries = 2;
+	connect_peer(80);
+	assert_int_equal(wait_out(5000), 1000);
+	assert_int_equal(out[1].flags, F_SYN);
+	assert_int_equal(out[1].seq, out[0].seq);
+	assert_int_equal(wait_out(5000), 2000);
+	advance(4000);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(connects, 1);
+	assert_int_equal(connect_err, -ETIMEDOUT);
+	/* nothing to reset: the peer never answered */
+	assert_int_equal(n_out, 3);
+}
+
+/* on_connect(err) is the last callback; closing or aborting from it must
+ * not free the connection a second time. */
+static void
+test_close_in_failed_connect(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	connect_fail_action = ACT_CLOSE;
+	connect_peer(80);
+	iss = out[0].seq;
+	peer_send(F_RST | F_ACK, 0, iss + 1, 0, NULL, NULL, 0, false);
+	assert_int_equal(connect_err, -ECONNREFUSED);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(rte_mempool_in_use_count(ctx.conn_pool), 0);
+	/* the same from the timer */
+	ctx.conf.syn_retries = 0;
+	connect_fail_action = ACT_ABORT;
+	connect_peer(80);
+	advance(1000);
+	assert_int_equal(connects, 2);
+	assert_int_equal(connect_err, -ETIMEDOUT);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(rte_mempool_in_use_count(ctx.conn_pool), 0);
+}
+
+/* ---- sequence space ---- */
+
+static void
+test_seq_wrap(void **state)
+{
+	struct wg_tcp_opts o = { .flags = WG_TCPOPT_F_TS, .ts_val = 1002 };
+	const uint32_t isn = 0xffffff00u;
+	uint8_t buf[1100];
+	uint32_t iss, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 5 + 9);
+	iss = handshake(isn);
+	/* [isn+1, isn+201) in order, then [isn+601, isn+1001) across 2^32,
+	 * then the middle */
+	peer_send(F_ACK, isn + 1, iss + 1, 502, &o, buf, 200, false);
+	assert_int_equal(app_len, 200);
+	expect_seg(n_out - 1, F_ACK, iss + 1, isn + 201, 0);
+	peer_send(F_ACK, isn + 601, iss + 1, 502, &o, buf + 600, 400, false);
+	expect_seg(n_out - 1, F_ACK, iss + 1, isn + 201, 0);
+	assert_int_equal(out[n_out - 1].opts.sack[0].start, isn + 601);
+	assert_int_equal(out[n_out - 1].opts.sack[0].end, isn + 1001);
+	assert_true(out[n_out - 1].opts.sack[0].end < 0x1000);
+	peer_send(F_ACK, isn + 201, iss + 1, 502, &o, buf + 200, 400, false);
+	assert_int_equal(app_len, 1000);
+	assert_memory_equal(app_data, buf, 1000);
+	expect_seg(n_out - 1, F_ACK, iss + 1, isn + 1001, 0);
+	assert_int_equal(out[n_out - 1].opts.n_sack, 0);
+	/* wholly old data: outside the window; straddling rcv_nxt: the new
+	 * part only */
+	peer_send(F_ACK, isn + 101, iss + 1, 502, &o, buf + 100, 100, false);
+	assert_int_equal(ctx.st.out_of_window, 1);
+	peer_send(F_ACK, isn + 901, iss + 1, 502, &o, buf + 900, 200, false);
+	assert_int_equal(app_len, 1100);
+	assert_memory_equal(app_data, buf, 1100);
+	assert_int_equal(ctx.st.dup_data, 1);
+	/* FIN past the wrap */
+	peer_send(F_ACK | F_FIN, isn + 1101, iss + 1, 502, &o, NULL, 0, false);
+	assert_int_equal(eofs, 1);
+	expect_seg(n_out - 1, F_ACK, iss + 1, isn + 1102, 0);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	peer_send(F_ACK, isn + 1102, iss + 2, 502, &o, NULL, 0, false);
+	assert_int_equal(closed_calls, 1);
+	assert_int_equal(ctx.st.conns, 0);
+}
+
+/* Our side of the sequence space across 2^32 (set up directly: our ISS is
+ * a keyed hash). */
+static void
+test_seq_wrap_send(void **state)
+{
+	uint32_t una, i;
+
+	(void)state;
+	handshake(1);
+	/* move our sequence space to just below 2^32 while nothing is
+	 * outstanding: every field that holds one of our numbers */
+	una = 0xfffffe00u;
+	app_conn->iss = una - 1;
+	app_conn->snd_una = app_conn->snd_nxt = app_conn->snd_max = una;
+	app_conn->snd_wl2 = una;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(app_send(app_conn, 1000, (uint8_t)('a' + i)), 0);
+		expect_seg(i, F_ACK | F_PSH, una + 1000 * i, 2, 1000);
+		assert_int_equal(out[i].data[0], 'a' + i);
+	}
+	peer_send(F_ACK, 2, una + 1000, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 3000);
+	/* three duplicate ACKs past the wrap: fast retransmit of a full
+	 * segment made of two queued buffers */
+	n_out = 0;
+	for (i = 0; i < 3; i++)
+		peer_send(F_ACK, 2, una + 1000, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.fast_retrans, 1);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, una + 1000, 2, 1388);
+	assert_int_equal(out[0].data[999], 'b');
+	assert_int_equal(out[0].data[1000], 'c');
+	peer_send(F_ACK, 2, una + 4000, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	assert_int_equal(app_conn->snd_una, una + 4000);
+	assert_true(app_conn->snd_una < 0x1000);
+	assert_int_equal(wg_tcp_close(app_conn), 0);
+	expect_seg(n_out - 1, F_FIN | F_ACK, una + 4000, 2, 0);
+}
+
+/* ---- SYN cookies ---- */
+
+static void
+test_syn_cookie_no_ts(void **state)
+{
+	const struct wg_tcp_opts o = { .flags = WG_TCPOPT_F_MSS, .mss = 1400 };
+	uint32_t cookie;
+
+	(void)state;
+	ctx.conf.syn_backlog = 0;
+	peer_send(F_SYN, 41, 0, 64240, &o, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(ctx.st.conns, 0);
+	assert_int_equal(out[0].flags, F_SYN | F_ACK);
+	assert_int_equal(out[0].ack, 42);
+	assert_int_equal(out[0].opts.flags, WG_TCPOPT_F_MSS);
+	assert_int_equal(out[0].wnd, 65535);
+	cookie = out[0].seq;
+	peer_send(F_ACK, 42, cookie + 1, 8000, NULL, NULL, 0, false);
+	assert_int_equal(accepted, 1);
+	assert_int_equal(ctx.st.syncookies_ok, 1);
+	assert_int_equal(app_conn->mss, 1400);
+	assert_int_equal(app_conn->snd_wnd, 8000);
+	assert_int_equal(app_conn->snd_wscale, 0);
+	assert_false(app_conn->flags & (WG_TCPF_TS | WG_TCPF_WS | WG_TCPF_SACK));
+	n_out = 0;
+	assert_int_equal(app_send(app_conn, 2000, 'c'), 0);
+	assert_int_equal(n_out, 2);
+	expect_seg(0, F_ACK, cookie + 1, 42, 1400);
+	assert_int_equal(out[0].opts.flags, 0);
+	assert_int_equal(out[0].wnd, 65535);
+	expect_seg(1, F_ACK | F_PSH, cookie + 1401, 42, 600);
+}
+
+/* With timestamps: what the ACK cannot bring back (window scale, SACK)
+ * must not be offered, and the MSS must come back whole. */
+static void
+test_syn_cookie_ts(void **state)
+{
+	struct wg_tcp_opts o = syn_opts;
+	uint32_t cookie;
+
+	(void)state;
+	ctx.conf.syn_backlog = 0;
+	o.mss = 1460;
+	peer_send(F_SYN, 41, 0, 64240, &o, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(out[0].opts.flags, WG_TCPOPT_F_MSS | WG_TCPOPT_F_TS);
+	assert_int_equal(out[0].opts.ts_ecr, 1000);
+	cookie = out[0].seq;
+	o.flags = WG_TCPOPT_F_TS;
+	o.ts_val = 1001;
+	o.ts_ecr = out[0].opts.ts_val;
+	peer_send(F_ACK, 42, cookie + 1, 8000, &o, NULL, 0, false);
+	assert_int_equal(accepted, 1);
+	assert_int_equal(app_conn->mss, 1460 - 12);
+	assert_int_equal(app_conn->snd_wnd, 8000);
+	assert_true(app_conn->flags & WG_TCPF_TS);
+	n_out = 0;
+	assert_int_equal(app_send(app_conn, 2000, 'c'), 0);
+	expect_seg(0, F_ACK, cookie + 1, 42, 1448);
+	assert_int_equal(out[0].opts.ts_ecr, 1001);
+}
+
+/* ---- the echo service ---- */
+
+/* A send buffer smaller than the receive window: echo must still get
+ * everything through, in order. */
+static void
+test_echo_small_sndbuf(void **state)
+{
+	static uint8_t buf[28000], got[28000];
+	const struct wg_tcp_opts mss_opt = { .flags = WG_TCPOPT_F_MSS, .mss = 1460 };
+	uint32_t iss, sent, rcvd = 0, i, k, start = 0, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 11 + (i >> 9));
+	ctx.conf.snd_buf = 4096;
+	assert_int_equal(wg_svc_echo_listen(&ctx, SVC_PORT, 0), 0);
+	our_port = SVC_PORT;
+	peer_send(F_SYN, 500, 0, 64240, &mss_opt, NULL, 0, false);
+	iss = out[0].seq;
+	peer_send(F_ACK, 501, iss + 1, 65535, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.established, 1);
+	/* everything at once (fits our window), then ACK what comes back */
+	for (sent = 0; sent < sizeof(buf); sent += 1400)
+		peer_send(F_ACK, 501 + sent, iss + 1, 65535, NULL, buf + sent, 1400, false);
+	for (k = 0; k < 200 && rcvd < sizeof(buf); k++) {
+		n = n_out;
+		for (i = start; i < n; i++) {
+			if (out[i].len == 0)
+				continue;
+			assert_int_equal(out[i].seq, iss + 1 + rcvd);
+			assert_true(rcvd + out[i].len <= sizeof(got));
+			memcpy(got + rcvd, out[i].data, out[i].len);
+			rcvd += out[i].len;
+		}
+		start = n;
+		if (n_out > MAXOUT - 32)
+			n_out = start = 0;
+		peer_send(F_ACK, 501 + sent, iss + 1 + rcvd, 65535, NULL, NULL, 0, false);
+		advance(1);
+	}
+	assert_int_equal(rcvd, sizeof(buf));
+	assert_memory_equal(got, buf, sizeof(buf));
+	/* the peer closes: echo closes after its last byte */
+	n_out = 0;
+	peer_send(F_ACK | F_FIN, 501 + sent, iss + 1 + rcvd, 65535, NULL, NULL, 0, false);
+	assert_true(n_out >= 1);
+	assert_int_equal(out[n_out - 1].flags, F_FIN | F_ACK);
+	peer_send(F_ACK, 502 + sent, iss + 2 + rcvd, 65535, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.conns, 0);
+}
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int
 main(void)
 {
-
 	char prefix[32];
 	/* --no-huge already implies legacy memory, which --in-memory refuses */
 	const char *argv[] = { "test_tcp", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
 			       "--no-telemetry", "--log-level=error", prefix };
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_order_sack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rst_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_segments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syn_cookies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_passive_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rto_retransmit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fast_retransmit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_listener_rst, setup, teardown),
+		T(test_handshake_and_data),
+		T(test_out_of_order_sack),
+		T(test_rst_rules),
+		T(test_bad_segments),
+		T(test_syn_cookies),
+		T(test_passive_close),
+		T(test_rto_retransmit),
+		T(test_fast_retransmit),
+		T(test_no_listener_rst),
+		T(test_zero_window_persist),
+		T(test_zero_window_rto),
+		T(test_persist_gives_up),
+		T(test_paws),
+		T(test_ack_too_new),
+		T(test_ack_too_old),
+		T(test_active_close_timewait),
+		T(test_timewait_syn_reuse),
+		T(test_fin_wait2_timeout),
+		T(test_simultaneous_close),
+		T(test_fin_acked_with_fin),
+		T(test_timewait_bound),
+		T(test_keepalive),
+		T(test_synrcvd_retransmit),
+		T(test_synrcvd_dup_syn),
+		T(test_data_fin_one_segment),
+		T(test_fin_after_hole),
+		T(test_overlap_retransmission),
+		T(test_rcv_window),
+		T(test_send_backpressure),
+		T(test_fast_retransmit_small_flight),
+		T(test_abort_in_on_data),
+		T(test_close_in_on_data),
+		T(test_active_open),
+		T(test_simultaneous_open),
+		T(test_simultaneous_open_ack),
+		T(test_simultaneous_open_timeout),
+		T(test_syn_sent_rst),
+		T(test_connect_timeout),
+		T(test_close_in_failed_connect),
+		T(test_seq_wrap),
+		T(test_seq_wrap_send),
+		T(test_syn_cookie_no_ts),
+		T(test_syn_cookie_ts),
+		T(test_echo_small_sndbuf),
 	};
-
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tcp%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
