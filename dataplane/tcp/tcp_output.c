@@ -271,8 +271,9 @@ wg_tcp_output(struct wg_tcp_conn *c)
 	}
 	if (sent || c->snd_nxt != c->snd_una)
 		wg_tcp_rearm(c);
-	else if (c->snd_wnd == 0 && c->sndq_bytes > 0 && c->timer_kind != WG_TCPT_PERSIST)
-		wg_tcp_rearm(c);
+	else if (c->sndq_bytes > 0 && (!wg_tw_pending(&c->timer) ||
+		 (c->timer_kind != WG_TCPT_PERSIST && c->timer_kind != WG_TCPT_RTX)))
+		wg_tcp_rearm(c);   /* zero window, or no buffer to send from */
 ack:
 	if ((c->flags & WG_TCPF_ACK_NOW) && c->state != WG_TCP_CLOSED)
 		wg_tcp_send_ack(c);

@@ -49,6 +49,13 @@ wg_tcp_rearm(struct wg_tcp_conn *c)
 	} else if (c->sndq_bytes > 0 && c->snd_wnd == 0) {
 		if (c->timer_kind != WG_TCPT_PERSIST || !wg_tw_pending(&c->timer))
 			wg_tcp_timer_set(c, WG_TCPT_PERSIST, rto_ms(c));
+	} else if (c->sndq_bytes > 0) {
+		/* Data queued, nothing in flight, the window open: the output
+		 * is about to send it, or it could not get a buffer (pool dry).
+		 * Then nothing else would ever try again - the retransmission
+		 * timer does, under its usual limit. */
+		if (c->timer_kind != WG_TCPT_RTX || !wg_tw_pending(&c->timer))
+			wg_tcp_timer_set(c, WG_TCPT_RTX, rto_ms(c));
 	} else if (c->state == WG_TCP_FIN_WAIT_2) {
 		/* Only wg_tcp_close() leads here, and the app can do nothing
 		 * more for the connection: without a limit a peer that never

@@ -10,6 +10,10 @@
  * in flight finish, half-closes every connection and expects a clean EOF with
  * no stray bytes.
  *
+ * The clock is read once per epoll_wait return and stamps every completion
+ * and send of that batch: latencies are exact to one loop iteration, the same
+ * way for every server under test.
+ *
  * Every message comes from a fixed pseudo-random pattern at an offset that
  * depends on the connection and the message number, so a lost, duplicated,
  * reordered or cross-connection byte shows up as a mismatch. Any mismatch,
@@ -21,7 +25,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

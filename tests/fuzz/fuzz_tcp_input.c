@@ -14,7 +14,9 @@
  *          max_timewait {0,1,2,1000}[bits 5-6]
  *          [2] keepalive ([2]&3: off, 300, 1000, 3000 ms), probes
  *          1 + ([2]>>2)&3, challenge_ack_per_s 1 + ([2]>>4)
- *          [3] our MSS {536,1000,1448,1460}[&3]; [4] initial app mode;
+ *          [3] our MSS {536,1000,1448,1460}[&3], packet mbufs left to
+ *          TCP {all, 1100, 300, 40}[bits 2-3] (the rest held back: memory
+ *          pressure, allocation failures); [4] initial app mode;
  *          [5..7] the peers' ISNs (as the top 24 bits: wrap-around is near)
  *   op [0] low nibble kind; 0-7 a segment from the current peer, 8 clock,
  *          9 app send, 10 app close, 11 app recv_done, 12 app abort, 13 app
@@ -135,7 +137,7 @@ fz_enqueue(struct rte_mempool *mp, void * const *objs, unsigned int n)
 	if (poison_on)
 		for (i = 0; i < n; i++)
 			ASAN_POISON_MEMORY_REGION(objs[i], mp->elt_size);
-	return rte_ring_enqueue_bulk(mp->pool_data, objs, n, NULL) == 0 ? -ENOBUFS : 0;
+	return n > 0 && rte_ring_enqueue_bulk(mp->pool_data, objs, n, NULL) == 0 ? -ENOBUFS : 0;
 }
 
 static int
@@ -143,7 +145,7 @@ fz_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
 	unsigned int i;
 
-	if (rte_ring_dequeue_bulk(mp->pool_data, objs, n, NULL) == 0)
+	if (n > 0 && rte_ring_dequeue_bulk(mp->pool_data, objs, n, NULL) == 0)
 		return -ENOBUFS;
 	for (i = 0; i < n; i++)
 		ASAN_UNPOISON_MEMORY_REGION(objs[i], mp->elt_size);
@@ -215,6 +217,10 @@ struct slot {
 	uint32_t tx_off;           /* stream bytes queued */
 };
 static struct slot slots[NSLOT];
+
+/* mbufs held back for the whole input: a pool running dry */
+static struct rte_mbuf *reserve[POOL_SIZE];
+static unsigned int n_reserve;
 
 /* segments sent during one operation, checked against snd_max after it */
 #define MAXSENT 512
@@ -999,6 +1005,9 @@ reset(const uint8_t *h)
 	memset(slots, 0, sizeof(slots));
 	tainted = false;
 	n_sent = 0;
+	n_reserve = POOL_SIZE - (unsigned int[]){ POOL_SIZE, 1100, 300, 40 }[(h[3] >> 2) & 3];
+	if (rte_pktmbuf_alloc_bulk(pkt_pool, reserve, n_reserve) != 0)
+		abort();
 }
 
 /* The app gives up what it has, the peer resets what the services hold,
@@ -1011,6 +1020,10 @@ finish(void)
 	unsigned int i, b;
 	bool again;
 
+	/* the pool recovers: the peer's RSTs must get through */
+	for (i = 0; i < n_reserve; i++)
+		rte_pktmbuf_free(reserve[i]);
+	n_reserve = 0;
 	for (i = 0; i < NSLOT; i++) {
 		if ((c = slots[i].c) == NULL)
 			continue;

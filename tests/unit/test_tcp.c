@@ -1393,6 +1393,38 @@ test_send_backpressure(void **state)
 	assert_int_equal(writables, 2);
 }
 
+/* The packet pool runs dry just as data is queued: nothing can be sent and
+ * nothing is in flight, so no ACK will come to restart the output - the
+ * retransmission timer must try again. */
+static void
+test_send_no_buffers(void **state)
+{
+	static struct rte_mbuf *hold_back[1024];
+	struct rte_mbuf *m;
+	unsigned int n = 0, i;
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(1);
+	m = make_chain(2000, 'n');
+	while (n < RTE_DIM(hold_back) && (hold_back[n] = rte_pktmbuf_alloc(pool)) != NULL)
+		n++;
+	assert_int_equal(wg_tcp_send(app_conn, m), 0);
+	assert_int_equal(n_out, 0);
+	assert_int_equal(ctx.st.mbuf_alloc_fail, 1);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_RTX);
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(hold_back[i]);
+	/* the retry restarts from one segment, like any timeout */
+	assert_int_equal(wait_out(5000), 1000);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, F_ACK, iss + 1, 2, 1388);
+	peer_send(F_ACK, 2, iss + 1389, 502, NULL, NULL, 0, false);
+	expect_seg(1, F_ACK | F_PSH, iss + 1389, 2, 612);
+	peer_send(F_ACK, 2, iss + 2001, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+}
+
 /* Three duplicate ACKs with less than a segment in flight and more data
  * queued behind it: the retransmission must not run past what was ever
  * sent (the peer's ACK of it would be "too new" and dropped). */
@@ -1957,6 +1989,7 @@ main(void)
 		T(test_overlap_retransmission),
 		T(test_rcv_window),
 		T(test_send_backpressure),
+		T(test_send_no_buffers),
 		T(test_fast_retransmit_small_flight),
 		T(test_abort_in_on_data),
 		T(test_close_in_on_data),
