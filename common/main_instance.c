@@ -1,4 +1,7 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The main() body every secondary shares (control, logic): options,
+ * config, EAL, attach, run, leave. Prints usage and status like a main.c.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
