@@ -204,7 +204,10 @@ cookie_open(struct wg_tcp_ctx *ctx, unsigned int port, const struct wg_pkt_info 
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
 	c->mss = mss;
-	/* what our stateless SYN-ACK advertised */
+	/* what our stateless SYN-ACK advertised; the window is computed
+	 * from rcv_adv, which must not be left at 0 (depending on rcv_nxt
+	 * that reads as a huge open window, past rcv_buf) */
+	c->rcv_adv = c->rcv_nxt;
 	c->rcv_adv = c->rcv_nxt + RTE_MIN(wg_tcp_rcv_window(c), 0xffffu);
 	if (s->opts.flags & WG_TCPOPT_F_TS) {
 		/* our SYN-ACK's options are not remembered: only TS can be

@@ -810,8 +810,9 @@ trace(const uint8_t *op)
 	fprintf(stderr, " peer %u now %llu\n", cur, (unsigned long long)now);
 	for (b = 0; b <= ctx.bucket_mask; b++)
 		for (c = ctx.buckets[b]; c != NULL; c = c->hnext) {
-			fprintf(stderr, "   %p flags %04x timer %u%s ", (void *)c, c->flags,
-				c->timer_kind, wg_tw_pending(&c->timer) ? "+" : "");
+			fprintf(stderr, "   %p flags %04x timer %u%s rcv_adv %u reass %u ", (void *)c,
+				c->flags, c->timer_kind, wg_tw_pending(&c->timer) ? "+" : "",
+				c->rcv_adv - c->irs, c->reass ? c->reass->bytes : 0);
 			wg_tcp_conn_dump(stderr, c);
 		}
 	for (i = 0; i < NSLOT; i++)

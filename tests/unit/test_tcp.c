@@ -1844,30 +1844,46 @@ test_syn_cookie_no_ts(void **state)
 	const struct wg_tcp_opts o = { .flags = WG_TCPOPT_F_MSS, .mss = 1400 };
 	uint32_t cookie;
 
+	/* a small receive buffer, and a peer ISN whose distance from 0 is
+	 * under 2^31 (a window computed from an unset right edge looked
+	 * huge for those) */
+	const uint32_t isn = 0x90000000u;
+
 	(void)state;
 	ctx.conf.syn_backlog = 0;
-	peer_send(F_SYN, 41, 0, 64240, &o, NULL, 0, false);
+	ctx.conf.rcv_buf = 4096;
+	peer_send(F_SYN, isn, 0, 64240, &o, NULL, 0, false);
 	assert_int_equal(n_out, 1);
 	assert_int_equal(ctx.st.conns, 0);
 	assert_int_equal(out[0].flags, F_SYN | F_ACK);
-	assert_int_equal(out[0].ack, 42);
+	assert_int_equal(out[0].ack, isn + 1);
 	assert_int_equal(out[0].opts.flags, WG_TCPOPT_F_MSS);
-	assert_int_equal(out[0].wnd, 65535);
+	assert_int_equal(out[0].wnd, 4096);
 	cookie = out[0].seq;
-	peer_send(F_ACK, 42, cookie + 1, 8000, NULL, NULL, 0, false);
+	peer_send(F_ACK, isn + 1, cookie + 1, 8000, NULL, NULL, 0, false);
 	assert_int_equal(accepted, 1);
 	assert_int_equal(ctx.st.syncookies_ok, 1);
 	assert_int_equal(app_conn->mss, 1400);
 	assert_int_equal(app_conn->snd_wnd, 8000);
 	assert_int_equal(app_conn->snd_wscale, 0);
+	assert_int_equal(app_conn->rcv_adv, isn + 1 + 4096);
 	assert_false(app_conn->flags & (WG_TCPF_TS | WG_TCPF_WS | WG_TCPF_SACK));
 	n_out = 0;
 	assert_int_equal(app_send(app_conn, 2000, 'c'), 0);
 	assert_int_equal(n_out, 2);
-	expect_seg(0, F_ACK, cookie + 1, 42, 1400);
+	expect_seg(0, F_ACK, cookie + 1, isn + 1, 1400);
 	assert_int_equal(out[0].opts.flags, 0);
-	assert_int_equal(out[0].wnd, 65535);
-	expect_seg(1, F_ACK | F_PSH, cookie + 1401, 42, 600);
+	assert_int_equal(out[0].wnd, 4096);
+	expect_seg(1, F_ACK | F_PSH, cookie + 1401, isn + 1, 600);
+	/* the window holds: what lies past 4096 bytes is not taken */
+	hold = true;
+	peer_send(F_ACK, isn + 1, cookie + 2001, 8000, NULL, NULL, 0, false);
+	n_out = 0;
+	peer_send(F_ACK, isn + 1 + 4096, cookie + 2001, 8000, NULL, "x", 1, false);
+	assert_int_equal(ctx.st.out_of_window, 1);
+	assert_int_equal(app_len, 0);
+	expect_seg(0, F_ACK, cookie + 2001, isn + 1, 0);
+	assert_int_equal(out[0].wnd, 4096);
 }
 
 /* With timestamps: what the ACK cannot bring back (window scale, SACK)
