@@ -13,7 +13,9 @@
 #define WG_CONF_MAX_PORTS    8
 #define WG_CONF_MAX_EAL_ARGS 16
 #define WG_CONF_ERR_MAX      512
-#define WG_CONF_MAX_LINES    320   /* >= every key + section + list item once */
+#define WG_CONF_MAX_LINES    512   /* >= every key + section + list item once */
+#define WG_CONF_MAX_LISTENERS 8
+#define WG_CONF_MAX_NAMES    8     /* ws origins, subprotocols */
 #define WG_CONF_IMPAIR_MS_MAX 10000 /* bound of delay_ms, jitter_ms, reorder_ms */
 
 struct wg_conf_eal {
@@ -37,6 +39,7 @@ struct wg_conf_dataplane {
 	uint32_t arp_reachable_ms;     /* entry is trusted this long after confirmation */
 	uint32_t arp_retry_ms;         /* interval between unanswered requests */
 	uint32_t arp_max_probes;       /* unanswered requests before an entry fails */
+	bool dev_mode;                 /* allow listeners without TLS (ws://, plain framed) */
 };
 
 /* One direction of a port's impairment stage. The fields are those of
@@ -100,6 +103,44 @@ struct wg_conf_tcp {
 	uint16_t discard_port;         /* RFC 863 test service, 0 = off */
 };
 
+/* TLS 1.3 termination: handshakes in OpenSSL off the fast path, records on
+ * the workers (dataplane/tls). */
+struct wg_conf_tls {
+	char cert[WG_CONF_STR_MAX];    /* PEM chain, leaf first */
+	char key[WG_CONF_STR_MAX];     /* PEM private key */
+	char ca[WG_CONF_STR_MAX];      /* PEM CAs our client side verifies servers with */
+	char ciphersuites[WG_CONF_STR_MAX]; /* OpenSSL TLS 1.3 list, AES-GCM suites only */
+	char groups[128];              /* key exchange groups, OpenSSL list syntax */
+	char alpn[64];                 /* comma-separated, preference order */
+	uint32_t handshake_timeout_ms;
+	uint32_t tickets;              /* NewSessionTickets sent after a handshake */
+	uint32_t record_size;          /* largest plaintext per record we send */
+	char crypto[16];               /* "inline" on the worker, or "lcore" (dedicated) */
+};
+
+/* WebSocket server (dataplane/ws). */
+struct wg_conf_ws {
+	char path[128];                /* request target to accept */
+	char origins[WG_CONF_MAX_NAMES][128]; /* allowed Origin values; none = any */
+	unsigned int n_origins;
+	char subprotocols[WG_CONF_MAX_NAMES][64]; /* offered by us, preference order */
+	unsigned int n_subprotocols;
+	uint32_t max_message;          /* bytes of a reassembled message */
+	uint32_t max_request;          /* bytes of the HTTP upgrade request */
+	uint32_t max_headers;          /* header lines of the upgrade request */
+	uint32_t close_timeout_ms;     /* wait for the peer's close frame */
+	uint32_t idle_timeout_ms;      /* no frame for this long: close; 0 = off */
+};
+
+/* One accepting port on every interface. */
+struct wg_conf_listener {
+	uint16_t port;                 /* host byte order */
+	bool tls;                      /* false only with dataplane.dev_mode */
+	char proto[16];                /* "ws" or "framed" (4-byte length + payload) */
+	char service[16];              /* "echo" (built in) or "gateway" (message plane) */
+	uint32_t max_message;          /* framed: largest payload */
+};
+
 struct wg_conf_logic {
 	uint32_t count;                /* logic instances the launcher starts */
 };
@@ -122,6 +163,10 @@ struct wg_conf {
 	struct wg_conf_instances instances;
 	struct wg_conf_tcp tcp;
 	struct wg_conf_logic logic;
+	struct wg_conf_tls tls;
+	struct wg_conf_ws ws;
+	struct wg_conf_listener listeners[WG_CONF_MAX_LISTENERS];
+	unsigned int n_listeners;
 	struct wg_conf_line lines[WG_CONF_MAX_LINES]; /* keep last: equality of two configs
 	                                              * is memcmp up to offsetof(lines) */
 	unsigned int n_lines;

@@ -90,6 +90,7 @@ struct conf_key {
 	uint32_t min, max;             /* CT_UINT, CT_PERCENT, CT_MS bounds (stored units), inclusive */
 	conf_set_t set;                /* NULL: the type's setter */
 	const struct conf_section *sub;
+	const char *const *words;      /* CT_STR with set_word: the accepted values, NULL-ended */
 	unsigned int flags;            /* KF_* */
 };
 
@@ -108,6 +109,9 @@ struct conf_key {
 	.off = offsetof(st, f), .size = FIELD_SIZE(st, f) }
 #define KEY_STR(st, f, setter) { .name = #f, .type = CT_STR, \
 	.off = offsetof(st, f), .size = FIELD_SIZE(st, f), .set = (setter) }
+/* A string that must be one of words (a NULL-terminated array). */
+#define KEY_WORD(st, f, w) { .name = #f, .type = CT_STR, \
+	.off = offsetof(st, f), .size = FIELD_SIZE(st, f), .set = set_word, .words = (w) }
 #define KEY_IPV4(st, f) { .name = #f, .type = CT_IPV4, \
 	.off = offsetof(st, f), .size = FIELD_SIZE(st, f) }
 #define KEY_CIDR(st, f, plen) { .name = #f, .type = CT_IPV4_CIDR, \
@@ -141,7 +145,14 @@ static int set_file_prefix(struct conf_parser *p, const struct conf_key *k,
 			   char *base, size_t abs, const char *fpath);
 static int set_lcores(struct conf_parser *p, const struct conf_key *k,
 		      char *base, size_t abs, const char *fpath);
+static int set_word(struct conf_parser *p, const struct conf_key *k,
+		    char *base, size_t abs, const char *fpath);
 static void port_defaults(void *item);
+static void listener_defaults(void *item);
+
+static const char *const crypto_modes[] = { "inline", "lcore", NULL };
+static const char *const listener_protos[] = { "ws", "framed", NULL };
+static const char *const listener_services[] = { "echo", "gateway", NULL };
 
 static const struct conf_key eal_keys[] = {
 	KEY_STR(struct wg_conf_eal, file_prefix, set_file_prefix),
@@ -163,6 +174,7 @@ static const struct conf_key dataplane_keys[] = {
 	KEY_UINT(struct wg_conf_dataplane, arp_reachable_ms, 1, 3600000),
 	KEY_UINT(struct wg_conf_dataplane, arp_retry_ms, 1, 60000),
 	KEY_UINT(struct wg_conf_dataplane, arp_max_probes, 1, 255),
+	KEY_BOOL(struct wg_conf_dataplane, dev_mode),
 };
 
 static const struct conf_key impair_dir_keys[] = {
@@ -224,6 +236,39 @@ static const struct conf_key tcp_keys[] = {
 	KEY_UINT(struct wg_conf_tcp, discard_port, 0, 65535),
 };
 
+static const struct conf_key tls_keys[] = {
+	KEY_STR(struct wg_conf_tls, cert, NULL),
+	KEY_STR(struct wg_conf_tls, key, NULL),
+	KEY_STR(struct wg_conf_tls, ca, NULL),
+	KEY_STR(struct wg_conf_tls, ciphersuites, NULL),
+	KEY_STR(struct wg_conf_tls, groups, NULL),
+	KEY_STR(struct wg_conf_tls, alpn, NULL),
+	KEY_UINT(struct wg_conf_tls, handshake_timeout_ms, 100, 600000),
+	KEY_UINT(struct wg_conf_tls, tickets, 0, 16),
+	/* RFC 8449 allows 64; below 512 the header and tag dominate */
+	KEY_UINT(struct wg_conf_tls, record_size, 512, 16384),
+	KEY_WORD(struct wg_conf_tls, crypto, crypto_modes),
+};
+
+static const struct conf_key ws_keys[] = {
+	KEY_STR(struct wg_conf_ws, path, NULL),
+	KEY_STR_LIST(struct wg_conf_ws, origins, n_origins),
+	KEY_STR_LIST(struct wg_conf_ws, subprotocols, n_subprotocols),
+	KEY_UINT(struct wg_conf_ws, max_message, 125, 1u << 30),
+	KEY_UINT(struct wg_conf_ws, max_request, 512, 1u << 20),
+	KEY_UINT(struct wg_conf_ws, max_headers, 8, 1024),
+	KEY_UINT(struct wg_conf_ws, close_timeout_ms, 1, 600000),
+	KEY_UINT(struct wg_conf_ws, idle_timeout_ms, 0, 86400000),
+};
+
+static const struct conf_key listener_keys[] = {
+	KEY_UINT(struct wg_conf_listener, port, 0, 65535), /* 0: check_listener says so */
+	KEY_BOOL(struct wg_conf_listener, tls),
+	KEY_WORD(struct wg_conf_listener, proto, listener_protos),
+	KEY_WORD(struct wg_conf_listener, service, listener_services),
+	KEY_UINT(struct wg_conf_listener, max_message, 0, 1u << 30),
+};
+
 static const struct conf_key logic_keys[] = {
 	KEY_UINT(struct wg_conf_logic, count, 0, CONF_MAX_LCORE - 2),
 };
@@ -234,6 +279,9 @@ static const struct conf_section port_section = SECTION(port_keys, port_defaults
 static const struct conf_section instances_section = SECTION(instances_keys, NULL);
 static const struct conf_section logic_section = SECTION(logic_keys, NULL);
 static const struct conf_section tcp_section = SECTION(tcp_keys, NULL);
+static const struct conf_section tls_section = SECTION(tls_keys, NULL);
+static const struct conf_section ws_section = SECTION(ws_keys, NULL);
+static const struct conf_section listener_section = SECTION(listener_keys, listener_defaults);
 
 static const struct conf_key top_keys[] = {
 	KEY_SECTION(struct wg_conf, eal, &eal_section),
@@ -242,6 +290,9 @@ static const struct conf_key top_keys[] = {
 	KEY_SECTION(struct wg_conf, instances, &instances_section),
 	KEY_SECTION(struct wg_conf, tcp, &tcp_section),
 	KEY_SECTION(struct wg_conf, logic, &logic_section),
+	KEY_SECTION(struct wg_conf, tls, &tls_section),
+	KEY_SECTION(struct wg_conf, ws, &ws_section),
+	KEY_LIST(struct wg_conf, listeners, n_listeners, &listener_section),
 };
 
 static const struct conf_section top_section = SECTION(top_keys, NULL);
@@ -254,11 +305,17 @@ _Static_assert(ARRAY_SIZE(logic_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too smal
 _Static_assert(ARRAY_SIZE(tcp_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_dir_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(tls_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(ws_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(listener_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 /* One line per top-level key, section key, port item, port key and key of a
  * port's impair section with its rx and tx. */
 _Static_assert(ARRAY_SIZE(top_keys) + ARRAY_SIZE(eal_keys) + ARRAY_SIZE(dataplane_keys) +
 	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) + ARRAY_SIZE(tcp_keys) +
+	       ARRAY_SIZE(tls_keys) + ARRAY_SIZE(ws_keys) +
+	       2 * WG_CONF_MAX_NAMES +
+	       WG_CONF_MAX_LISTENERS * (1 + ARRAY_SIZE(listener_keys)) +
 	       WG_CONF_MAX_PORTS * (1 + ARRAY_SIZE(port_keys) + ARRAY_SIZE(impair_keys) +
 				    2 * ARRAY_SIZE(impair_dir_keys)) <= WG_CONF_MAX_LINES,
 	       "WG_CONF_MAX_LINES too small for the tables");
@@ -284,6 +341,18 @@ port_defaults(void *item)
 	pt->rx_desc = 1024;
 	pt->tx_desc = 1024;
 	pt->csum_offload = true;
+}
+
+static void
+listener_defaults(void *item)
+{
+	struct wg_conf_listener *l = item;
+
+	memset(l, 0, sizeof(*l));
+	l->tls = true;
+	strcpy(l->proto, "ws");
+	strcpy(l->service, "echo");
+	l->max_message = 1u << 20;
 }
 
 void
@@ -329,6 +398,21 @@ wg_conf_defaults(struct wg_conf *c)
 	c->tcp.keepalive_intvl_ms = 75000;
 	c->tcp.keepalive_probes = 9;
 	c->logic.count = 1;
+
+	strcpy(c->tls.ciphersuites, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
+	strcpy(c->tls.groups, "X25519:P-256");
+	strcpy(c->tls.alpn, "http/1.1");
+	c->tls.handshake_timeout_ms = 10000;
+	c->tls.tickets = 2;
+	c->tls.record_size = 16384;
+	strcpy(c->tls.crypto, "inline");
+
+	strcpy(c->ws.path, "/");
+	c->ws.max_message = 1u << 20;
+	c->ws.max_request = 8192;
+	c->ws.max_headers = 64;
+	c->ws.close_timeout_ms = 5000;
+	c->ws.idle_timeout_ms = 0;
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -754,9 +838,11 @@ want(struct conf_parser *p, const struct conf_key *k, const char *fpath,
 		    ev_kind(&p->ev));
 }
 
+/* The scalar at the current event as an integer in lo..hi, with the
+ * messages every integer key shares. */
 static int
-set_uint(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
-	 const char *fpath)
+scan_uint(struct conf_parser *p, const struct conf_key *k, const char *fpath, uint64_t lo,
+	  uint64_t hi, uint64_t *out)
 {
 	char sh[CONF_SHOW_MAX + 4];
 	const char *s;
@@ -764,28 +850,36 @@ set_uint(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs
 	size_t n;
 	int rc;
 
-	(void)abs;
 	if ((rc = want(p, k, fpath, YAML_SCALAR_EVENT)) != 0)
 		return rc;
 	s = sc_text(p);
 	n = sc_len(p);
-	if (!sc_plain(p))
-		return perr(p, ev_line(p), "%s: expected an integer in %u..%u, got a quoted string",
-			    fpath, k->min, k->max);
-	if (n == 0)
-		return perr(p, ev_line(p), "%s: expected an integer in %u..%u, got an empty value",
-			    fpath, k->min, k->max);
+	if (!sc_plain(p) || n == 0)
+		return perr(p, ev_line(p), "%s: expected an integer in %" PRIu64 "..%" PRIu64
+			    ", got %s", fpath, lo, hi,
+			    n == 0 ? "an empty value" : "a quoted string");
 	/* A well-formed negative number is a range error, not a syntax one. */
 	rc = (n > 1 && s[0] == '-') ? parse_u64(s + 1, n - 1, &v) : parse_u64(s, n, &v);
-	if (rc == 0 && s[0] == '-')
-		rc = -ERANGE;
 	if (rc == -EINVAL)
-		return perr(p, ev_line(p), "%s: expected an integer in %u..%u, got '%s'", fpath,
-			    k->min, k->max, shown(s, n, sh));
-	if (rc == -ERANGE || v < k->min || v > k->max)
-		return perr(p, ev_line(p), "%s: %s is out of range %u..%u", fpath,
-			    shown(s, n, sh), k->min, k->max);
+		return perr(p, ev_line(p), "%s: expected an integer in %" PRIu64 "..%" PRIu64
+			    ", got '%s'", fpath, lo, hi, shown(s, n, sh));
+	if (rc == -ERANGE || s[0] == '-' || v < lo || v > hi)
+		return perr(p, ev_line(p), "%s: %s is out of range %" PRIu64 "..%" PRIu64, fpath,
+			    shown(s, n, sh), lo, hi);
+	*out = v;
+	return 0;
+}
 
+static int
+set_uint(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
+	 const char *fpath)
+{
+	uint64_t v;
+	int rc;
+
+	(void)abs;
+	if ((rc = scan_uint(p, k, fpath, k->min, k->max, &v)) != 0)
+		return rc;
 	switch (k->size) {
 	case 1: {
 		uint8_t u8 = (uint8_t)v;
@@ -915,6 +1009,29 @@ set_file_prefix(struct conf_parser *p, const struct conf_key *k, char *base, siz
 			       "letters, digits, '_', '-', '.'");
 }
 
+/* One of the key's words; the message lists them. */
+static int
+set_word(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
+	 const char *fpath)
+{
+	const char *s = base + k->off;
+	char list[128];
+	size_t used = 0;
+	unsigned int i;
+	int rc;
+
+	if ((rc = set_str(p, k, base, abs, fpath)) != 0)
+		return rc;
+	for (i = 0; k->words[i] != NULL; i++)
+		if (strcmp(s, k->words[i]) == 0)
+			return 0;
+	list[0] = '\0';
+	for (i = 0; k->words[i] != NULL && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s'%s'",
+					 i > 0 ? ", " : "", k->words[i]);
+	return perr(p, ev_line(p), "%s: '%s' is not one of %s", fpath, s, list);
+}
+
 /* Passed to the EAL as -l, whose syntax is "0-1", "0,2,4". */
 static int
 set_lcores(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
@@ -1009,27 +1126,12 @@ static int
 set_u64(struct conf_parser *p, const struct conf_key *k, char *base, size_t abs,
 	const char *fpath)
 {
-	char sh[CONF_SHOW_MAX + 4];
-	const char *s;
-	uint64_t v = 0;
-	size_t n;
+	uint64_t v;
 	int rc;
 
 	(void)abs;
-	if ((rc = want(p, k, fpath, YAML_SCALAR_EVENT)) != 0)
+	if ((rc = scan_uint(p, k, fpath, 0, UINT64_MAX, &v)) != 0)
 		return rc;
-	s = sc_text(p);
-	n = sc_len(p);
-	if (!sc_plain(p) || n == 0)
-		return perr(p, ev_line(p), "%s: expected an integer in 0..%" PRIu64 ", got %s",
-			    fpath, UINT64_MAX, n == 0 ? "an empty value" : "a quoted string");
-	rc = (n > 1 && s[0] == '-') ? parse_u64(s + 1, n - 1, &v) : parse_u64(s, n, &v);
-	if (rc == -EINVAL)
-		return perr(p, ev_line(p), "%s: expected an integer in 0..%" PRIu64 ", got '%s'",
-			    fpath, UINT64_MAX, shown(s, n, sh));
-	if (rc == -ERANGE || s[0] == '-')
-		return perr(p, ev_line(p), "%s: %s is out of range 0..%" PRIu64, fpath,
-			    shown(s, n, sh), UINT64_MAX);
 	memcpy(base + k->off, &v, sizeof(v));
 	return 0;
 }
@@ -1405,17 +1507,19 @@ line_of(const struct conf_check *v, size_t off, size_t len)
 #define LINE(v, f) line_of(v, offsetof(struct wg_conf, f), FIELD_SIZE(struct wg_conf, f))
 #define PORT_OFF(i, f) (offsetof(struct wg_conf, ports) + \
 			(i) * sizeof(struct wg_conf_port) + offsetof(struct wg_conf_port, f))
-#define PORT_LINE(v, i, f) port_line(v, i, PORT_OFF(i, f), \
+#define PORT_LINE(v, i, f) item_line(v, offsetof(struct wg_conf, ports), \
+				     sizeof(struct wg_conf_port), i, PORT_OFF(i, f), \
 				     FIELD_SIZE(struct wg_conf_port, f))
 
+/* Line of a field of list item i, else of the item itself. */
 static size_t
-port_line(const struct conf_check *v, unsigned int i, size_t off, size_t len)
+item_line(const struct conf_check *v, size_t list_off, size_t item_size, unsigned int i,
+	  size_t off, size_t len)
 {
 	size_t line = line_of(v, off, len);
 
 	if (line == 0)
-		line = line_of(v, offsetof(struct wg_conf, ports) + i * sizeof(struct wg_conf_port),
-			       sizeof(struct wg_conf_port));
+		line = line_of(v, list_off + i * item_size, item_size);
 	return line;
 }
 
@@ -1494,6 +1598,11 @@ check_tables(const struct conf_check *v, const struct conf_section *sec, const c
 		case CT_STR:
 			if (memchr(f, '\0', k->size) == NULL)
 				return verr(v, line, "%s: string is not NUL-terminated", fpath);
+			for (j = 0; k->words != NULL && k->words[j] != NULL; j++)
+				if (strcmp(f, k->words[j]) == 0)
+					break;
+			if (k->words != NULL && k->words[j] == NULL)
+				return verr(v, line, "%s: '%s' is not an accepted value", fpath, f);
 			break;
 		case CT_IPV4_CIDR:
 			if (*(const uint8_t *)(base + k->aux) > 32)
@@ -1608,6 +1717,43 @@ check_port(const struct conf_check *v, unsigned int i)
 	return 0;
 }
 
+#define LST_OFF(i, f) (offsetof(struct wg_conf, listeners) + \
+		       (i) * sizeof(struct wg_conf_listener) + offsetof(struct wg_conf_listener, f))
+#define LST_LINE(v, i, f) item_line(v, offsetof(struct wg_conf, listeners), \
+				    sizeof(struct wg_conf_listener), i, LST_OFF(i, f), \
+				    FIELD_SIZE(struct wg_conf_listener, f))
+
+static int
+check_listener(const struct conf_check *v, unsigned int i)
+{
+	const struct wg_conf_listener *l = &v->c->listeners[i];
+	const struct wg_conf *c = v->c;
+	unsigned int j;
+
+	if (l->port == 0)
+		return verr(v, LST_LINE(v, i, port), "listeners[%u].port is required", i);
+	if (l->port == c->tcp.echo_port || l->port == c->tcp.discard_port)
+		return verr(v, LST_LINE(v, i, port),
+			    "listeners[%u].port %u is taken by tcp.%s_port", i, l->port,
+			    l->port == c->tcp.echo_port ? "echo" : "discard");
+	for (j = 0; j < i; j++)
+		if (c->listeners[j].port == l->port)
+			return verr(v, LST_LINE(v, i, port),
+				    "listeners[%u].port %u is already used by listeners[%u]", i,
+				    l->port, j);
+	if (!l->tls && !c->dataplane.dev_mode)
+		return verr(v, LST_LINE(v, i, tls),
+			    "listeners[%u] without TLS needs dataplane.dev_mode: true "
+			    "(plain ws:// and framed TCP are for development)", i);
+	if (l->tls && (c->tls.cert[0] == '\0' || c->tls.key[0] == '\0'))
+		return verr(v, LST_LINE(v, i, tls),
+			    "listeners[%u] uses TLS: tls.cert and tls.key are required", i);
+	if (strcmp(l->proto, "framed") == 0 && l->max_message == 0)
+		return verr(v, LST_LINE(v, i, max_message),
+			    "listeners[%u].max_message must be at least 1 for framed", i);
+	return 0;
+}
+
 int
 wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 {
@@ -1671,6 +1817,9 @@ wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 	if (c->tcp.echo_port != 0 && c->tcp.echo_port == c->tcp.discard_port)
 		return verr(&v, LINE(&v, tcp.discard_port),
 			    "tcp.echo_port and tcp.discard_port are both %u", c->tcp.echo_port);
+	for (i = 0; i < c->n_listeners; i++)
+		if ((rc = check_listener(&v, i)) != 0)
+			return rc;
 	/* The control process takes one registry slot. */
 	if (c->logic.count >= in->max)
 		return verr(&v, LINE(&v, logic.count),

@@ -1538,6 +1538,80 @@ test_impair_validate_lines(void **state)
 			    "4294967.295 is out of range 0..10000");
 }
 
+/* TLS, WebSocket and listeners: values, defaults of list items, word keys
+ * and the cross-field rules, each error on its line. */
+static void
+test_listeners(void **state)
+{
+	struct wg_conf c;
+
+	(void)state;
+	assert_int_equal(parse(&c, PORT0
+		"dataplane: { dev_mode: true }\n"
+		"tls:\n"
+		"  cert: /etc/wg/cert.pem\n"
+		"  key: /etc/wg/key.pem\n"
+		"  tickets: 0\n"
+		"  record_size: 4096\n"
+		"  crypto: lcore\n"
+		"ws:\n"
+		"  path: /game\n"
+		"  origins: [\"https://play.example\", \"https://beta.example\"]\n"
+		"  subprotocols: [wg.v1]\n"
+		"  max_message: 65536\n"
+		"listeners:\n"
+		"  - { port: 443 }\n"
+		"  - { port: 8080, tls: false }\n"
+		"  - { port: 7000, proto: framed, service: gateway, max_message: 4096 }\n"), 0);
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+	assert_true(c.dataplane.dev_mode);
+	assert_string_equal(c.tls.cert, "/etc/wg/cert.pem");
+	assert_string_equal(c.tls.ciphersuites, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
+	assert_int_equal(c.tls.tickets, 0);
+	assert_int_equal(c.tls.record_size, 4096);
+	assert_string_equal(c.tls.crypto, "lcore");
+	assert_string_equal(c.ws.path, "/game");
+	assert_int_equal(c.ws.n_origins, 2);
+	assert_string_equal(c.ws.origins[1], "https://beta.example");
+	assert_int_equal(c.ws.n_subprotocols, 1);
+	assert_int_equal(c.ws.max_message, 65536);
+	assert_int_equal(c.ws.max_request, 8192);
+	assert_int_equal(c.n_listeners, 3);
+	assert_int_equal(c.listeners[0].port, 443);
+	assert_true(c.listeners[0].tls);
+	assert_string_equal(c.listeners[0].proto, "ws");
+	assert_string_equal(c.listeners[0].service, "echo");
+	assert_false(c.listeners[1].tls);
+	assert_string_equal(c.listeners[2].proto, "framed");
+	assert_string_equal(c.listeners[2].service, "gateway");
+	assert_int_equal(c.listeners[2].max_message, 4096);
+	assert_round_trip(&c);
+
+	expect_parse_err(PORT0 "listeners:\n  - { port: 1, proto: http }\n",
+			 "parsing [t.yaml:6]: listeners[0].proto: 'http' is not one of "
+			 "'ws', 'framed'");
+	expect_parse_err(PORT0 "tls:\n  crypto: gpu\n",
+			 "parsing [t.yaml:6]: tls.crypto: 'gpu' is not one of 'inline', 'lcore'");
+	expect_parse_err(PORT0 "tls:\n  record_size: 100\n",
+			 "parsing [t.yaml:6]: tls.record_size: 100 is out of range 512..16384");
+	expect_validate_err(PORT0 "listeners:\n  - port: 443\n",
+			    "parsing [t.yaml:6]: listeners[0] uses TLS: tls.cert and tls.key are required");
+	expect_validate_err(PORT0 "listeners:\n  - port: 80\n    tls: false\n",
+			    "parsing [t.yaml:7]: listeners[0] without TLS needs dataplane.dev_mode: true "
+			    "(plain ws:// and framed TCP are for development)");
+	expect_validate_err(PORT0 "dataplane: {dev_mode: on}\n"
+			    "listeners:\n  - {port: 80, tls: no}\n  - {port: 80, tls: no}\n",
+			    "parsing [t.yaml:8]: listeners[1].port 80 is already used by listeners[0]");
+	expect_validate_err(PORT0 "tcp: {echo_port: 7}\ndataplane: {dev_mode: on}\n"
+			    "listeners:\n  - {tls: no, port: 7}\n",
+			    "parsing [t.yaml:8]: listeners[0].port 7 is taken by tcp.echo_port");
+	expect_validate_err(PORT0 "dataplane: {dev_mode: on}\n"
+			    "listeners:\n  - {tls: no, port: 9, proto: framed, max_message: 0}\n",
+			    "parsing [t.yaml:7]: listeners[0].max_message must be at least 1 for framed");
+	expect_validate_err(PORT0 "listeners:\n  - {tls: no}\n",
+			    "parsing [t.yaml:6]: listeners[0].port is required");
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -2006,6 +2080,7 @@ main(void)
 		cmocka_unit_test(test_impair_seed_and_structure),
 		cmocka_unit_test(test_impair_dump),
 		cmocka_unit_test(test_impair_validate_lines),
+		cmocka_unit_test(test_listeners),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_truncated_input),
 		cmocka_unit_test(test_large_and_deep),
