@@ -115,7 +115,7 @@ struct wg_conf_tls {
 	uint32_t handshake_timeout_ms;
 	uint32_t tickets;              /* NewSessionTickets sent after a handshake */
 	uint32_t record_size;          /* largest plaintext per record we send */
-	char crypto[16];               /* "inline" on the worker, or "lcore" (dedicated) */
+	char crypto[16];               /* "inline": sealed/opened on the worker */
 };
 
 /* WebSocket server (dataplane/ws). */
@@ -128,16 +128,15 @@ struct wg_conf_ws {
 	uint32_t max_message;          /* bytes of a reassembled message */
 	uint32_t max_request;          /* bytes of the HTTP upgrade request */
 	uint32_t max_headers;          /* header lines of the upgrade request */
-	uint32_t close_timeout_ms;     /* wait for the peer's close frame */
-	uint32_t idle_timeout_ms;      /* no frame for this long: close; 0 = off */
+	uint32_t upgrade_timeout_ms;   /* the whole upgrade request must arrive in this */
 };
 
 /* One accepting port on every interface. */
 struct wg_conf_listener {
 	uint16_t port;                 /* host byte order */
 	bool tls;                      /* false only with dataplane.dev_mode */
-	char proto[16];                /* "ws" or "framed" (4-byte length + payload) */
-	char service[16];              /* "echo" (built in) or "gateway" (message plane) */
+	char proto[16];                /* "ws", "framed" (4-byte length + payload), "raw" bytes */
+	char service[16];              /* "echo" (built in); the message plane adds more */
 	uint32_t max_message;          /* framed: largest payload */
 };
 

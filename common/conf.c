@@ -150,9 +150,9 @@ static int set_word(struct conf_parser *p, const struct conf_key *k,
 static void port_defaults(void *item);
 static void listener_defaults(void *item);
 
-static const char *const crypto_modes[] = { "inline", "lcore", NULL };
-static const char *const listener_protos[] = { "ws", "framed", NULL };
-static const char *const listener_services[] = { "echo", "gateway", NULL };
+static const char *const crypto_modes[] = { "inline", NULL };
+static const char *const listener_protos[] = { "ws", "framed", "raw", NULL };
+static const char *const listener_services[] = { "echo", NULL };
 
 static const struct conf_key eal_keys[] = {
 	KEY_STR(struct wg_conf_eal, file_prefix, set_file_prefix),
@@ -257,8 +257,7 @@ static const struct conf_key ws_keys[] = {
 	KEY_UINT(struct wg_conf_ws, max_message, 125, 1u << 30),
 	KEY_UINT(struct wg_conf_ws, max_request, 512, 1u << 20),
 	KEY_UINT(struct wg_conf_ws, max_headers, 8, 1024),
-	KEY_UINT(struct wg_conf_ws, close_timeout_ms, 1, 600000),
-	KEY_UINT(struct wg_conf_ws, idle_timeout_ms, 0, 86400000),
+	KEY_UINT(struct wg_conf_ws, upgrade_timeout_ms, 100, 600000),
 };
 
 static const struct conf_key listener_keys[] = {
@@ -352,7 +351,7 @@ listener_defaults(void *item)
 	l->tls = true;
 	strcpy(l->proto, "ws");
 	strcpy(l->service, "echo");
-	l->max_message = 1u << 20;
+	l->max_message = 64 * 1024;
 }
 
 void
@@ -408,11 +407,10 @@ wg_conf_defaults(struct wg_conf *c)
 	strcpy(c->tls.crypto, "inline");
 
 	strcpy(c->ws.path, "/");
-	c->ws.max_message = 1u << 20;
+	c->ws.max_message = 64 * 1024;
 	c->ws.max_request = 8192;
 	c->ws.max_headers = 64;
-	c->ws.close_timeout_ms = 5000;
-	c->ws.idle_timeout_ms = 0;
+	c->ws.upgrade_timeout_ms = 10000;
 }
 
 /* ---------------------------------------------------------------- errors */

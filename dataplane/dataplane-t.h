@@ -17,6 +17,7 @@
 #include "conf-t.h"
 #include "net-t.h"
 #include "registry-t.h"
+#include "stream-t.h"
 #include "svc.h"
 #include "tcp-t.h"
 
@@ -73,6 +74,8 @@ struct wg_ctl_cmd {
 
 struct wg_dataplane;
 struct wg_impair;
+struct wg_tls_hs;
+struct wg_stream_lctx;
 
 struct wg_worker {
 	struct wg_dataplane *dp;           /* read-only here, except in run_monitor mode */
@@ -92,6 +95,7 @@ struct wg_worker {
 	struct rte_ring *from_inst[WG_REG_MAX_SLOTS];
 	struct wg_worker_stats *stats;
 	struct wg_tcp_ctx *tcp;            /* this lcore's TCP (hugepage memory) */
+	struct wg_stream_lctx *streams;    /* TLS / WebSocket / framed over TCP */
 	struct wg_iface *ifaces_flat;      /* ports' ifaces as an array, for TCP */
 	struct rte_ring *ctl;              /* operator commands (MP from telemetry) */
 	struct wg_impair *imp_rx[WG_CONF_MAX_PORTS]; /* NULL unless configured */
@@ -114,6 +118,10 @@ struct wg_dataplane {
 	struct rte_mempool *msg_pool;
 	struct wg_registry *reg;
 	struct wg_dp_stats *stats;
+	struct wg_stream_listener listeners[WG_CONF_MAX_LISTENERS];
+	unsigned int n_listeners;
+	struct wg_ws_conf ws_conf;         /* read-only once workers run */
+	struct wg_tls_hs *tls_engine;      /* NULL when no listener uses TLS */
 	uint64_t start_tsc;
 	volatile bool quit;
 };

@@ -6,6 +6,10 @@
 
 /* port.c: probe-time set-up of every configured port, all queues. */
 int wg_ports_init(struct wg_dataplane *dp);
+
+/* Listener table, WebSocket settings and the TLS engine (listeners.c). */
+int wg_listeners_init(struct wg_dataplane *dp);
+void wg_listeners_fini(struct wg_dataplane *dp);
 void wg_ports_close(struct wg_dataplane *dp);
 
 /* worker.c */

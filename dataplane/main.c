@@ -200,6 +200,9 @@ main(int argc, char **argv)
 	ret = wg_ports_init(&dp);
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "ports: %s\n", rte_strerror(-ret));
+	ret = wg_listeners_init(&dp);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "listeners: %s\n", rte_strerror(-ret));
 	ret = workers_init();
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "workers: %s\n", rte_strerror(-ret));
@@ -228,6 +231,7 @@ main(int argc, char **argv)
 		rte_eal_mp_wait_lcore();
 	}
 
+	wg_listeners_fini(&dp);
 	wg_ports_close(&dp);
 	rte_eal_cleanup();
 	printf("warpgate-dataplane stopped\n");

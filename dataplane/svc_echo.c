@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 
+#include "chain.h"
 #include "svc.h"
 #include "tcp.h"
 
@@ -19,32 +20,6 @@ svc_accept(struct wg_tcp_conn *c, void *arg, void **app)
 	(void)arg;
 	*app = NULL;           /* echo: the chain waiting for send space */
 	return 0;
-}
-
-/* Split chain m after its leading mbufs that hold at most max bytes:
- * returns the rest (m keeps the head), or m itself if even its first mbuf
- * is bigger. */
-static struct rte_mbuf *
-chain_split(struct rte_mbuf *m, uint32_t max)
-{
-	struct rte_mbuf *last = NULL, *s, *rest;
-	uint32_t n = 0;
-	uint16_t segs = 0;
-
-	for (s = m; s != NULL && n + s->data_len <= max; s = s->next) {
-		n += s->data_len;
-		segs++;
-		last = s;
-	}
-	if (last == NULL)
-		return m;
-	rest = last->next;
-	last->next = NULL;
-	rest->pkt_len = m->pkt_len - n;
-	rest->nb_segs = (uint16_t)(m->nb_segs - segs);
-	m->pkt_len = n;
-	m->nb_segs = segs;
-	return rest;
 }
 
 static void
@@ -61,7 +36,7 @@ echo_flush(struct wg_tcp_conn *c)
 		 * would wait for ever, with the window shut. Send the
 		 * leading buffers that fit. */
 		if (len > wg_tcp_send_space(c)) {
-			rest = chain_split(m, wg_tcp_send_space(c));
+			rest = wg_chain_split(m, wg_tcp_send_space(c));
 			if (rest == m) {
 				wg_tcp_want_writable(c);
 				return;

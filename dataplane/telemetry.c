@@ -21,7 +21,10 @@
 #include "dataplane.h"
 #include "net.h"
 #include "registry.h"
+#include "stream.h"
 #include "tcp.h"
+#include "tls_handshake.h"
+#include "tls_record.h"
 
 #ifndef WG_VERSION
 #define WG_VERSION "dev"
@@ -193,6 +196,53 @@ tel_instances(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* Stream, TLS record and TLS handshake counters summed over workers. The
+ * worker writes them without atomics: a reading may be a few counts behind
+ * (each field is a single aligned store). */
+static int
+tel_streams(const char *cmd __rte_unused, const char *params __rte_unused,
+	    struct rte_tel_data *d)
+{
+	const char *names[MAX_COUNTERS];
+	uint64_t vals[MAX_COUNTERS], sum[2][MAX_COUNTERS] = {{0}};
+	unsigned int i, w, n = 0, nt = 0;
+	const char *tnames[MAX_COUNTERS];
+
+	rte_tel_data_start_dict(d);
+	for (w = 0; w < tdp->n_workers; w++) {
+		const struct wg_stream_lctx *lx = tdp->workers[w].streams;
+		const struct wg_tls_stats *ts;
+
+		if (lx == NULL)
+			continue;
+		n = wg_stream_stats_list(wg_stream_stats(lx), names, vals, MAX_COUNTERS);
+		for (i = 0; i < n; i++)
+			sum[0][i] += vals[i];
+		ts = wg_stream_tls_stats(lx);
+		if (ts != NULL) {
+			nt = wg_tls_stats_list(ts, tnames, vals, MAX_COUNTERS);
+			for (i = 0; i < nt; i++)
+				sum[1][i] += vals[i];
+		}
+	}
+	for (i = 0; i < n; i++)
+		rte_tel_data_add_dict_u64(d, names[i], sum[0][i]);
+	for (i = 0; i < nt; i++)
+		rte_tel_data_add_dict_u64(d, tnames[i], sum[1][i]);
+	if (tdp->tls_engine != NULL) {
+		struct wg_tls_hs_stats hs;
+
+		wg_tls_hs_stats_get(tdp->tls_engine, &hs);
+		rte_tel_data_add_dict_u64(d, "hs_done", hs.done);
+		rte_tel_data_add_dict_u64(d, "hs_failed", hs.failed);
+		rte_tel_data_add_dict_u64(d, "hs_timeouts", hs.timeouts);
+		rte_tel_data_add_dict_u64(d, "hs_aborted", hs.aborted);
+		rte_tel_data_add_dict_u64(d, "hs_stale", hs.stale);
+		rte_tel_data_add_dict_u64(d, "hs_active", hs.active);
+	}
+	return 0;
+}
+
 /* TCP counters summed over workers, or one worker's with params = index. */
 static int
 tel_tcp(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
@@ -325,6 +375,8 @@ wg_telemetry_init(struct wg_dataplane *dp)
 	ret |= rte_telemetry_register_cmd("/wg/ports", tel_ports, "Configured ports");
 	ret |= rte_telemetry_register_cmd("/wg/stats", tel_stats,
 					  "Packet counters summed over workers. Parameters: int worker (optional)");
+	ret |= rte_telemetry_register_cmd("/wg/streams", tel_streams,
+					  "TLS / WebSocket / framed streams: counters summed over workers");
 	ret |= rte_telemetry_register_cmd("/wg/tcp", tel_tcp,
 					  "TCP counters summed over workers. Parameters: int worker (optional)");
 	ret |= rte_telemetry_register_cmd("/wg/tcp_client_start", tel_client_start,

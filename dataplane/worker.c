@@ -21,6 +21,7 @@
 #include "msgring.h"
 #include "net.h"
 #include "registry.h"
+#include "stream.h"
 #include "svc.h"
 #include "tcp.h"
 #include "wg_internal.pb-c.h"
@@ -87,6 +88,40 @@ worker_tcp_init(struct wg_dataplane *dp, struct wg_worker *w)
 	if (ret < 0)
 		return ret;
 	return wg_svc_echo_listen(w->tcp, cf->tcp.echo_port, cf->tcp.discard_port);
+}
+
+/* TLS / WebSocket / framed listeners on top of this lcore's TCP. */
+static int
+worker_streams_init(struct wg_dataplane *dp, struct wg_worker *w)
+{
+	const struct wg_conf *cf = dp->conf;
+	char name[16];
+	struct wg_stream_params sp = {
+		.name = name,
+		.socket = (int)rte_lcore_to_socket_id(w->lcore_id),
+		.worker = w->idx,
+		.max_streams = cf->tcp.max_conns,
+		.max_upgrades = RTE_MIN(cf->tcp.max_conns, 4096u),
+		.record_size = cf->tls.record_size,
+		.upgrade_timeout_ms = cf->ws.upgrade_timeout_ms,
+		.listeners = dp->listeners,
+		.n_listeners = dp->n_listeners,
+		.ws_conf = &dp->ws_conf,
+		.pkt_pool = dp->pkt_pool,
+		.tls_engine = dp->tls_engine,
+	};
+
+	if (dp->n_listeners == 0)
+		return 0;
+	snprintf(name, sizeof(name), "s%u", w->idx);
+	w->streams = wg_stream_lctx_create(&sp, w->tcp);
+	if (w->streams == NULL)
+		return -rte_errno;
+	if (w->idx == 0)
+		WORKER_LOG(INFO, "memory per idle open stream above TCP: %zu B, %zu B with TLS",
+			   wg_stream_idle_bytes(w->streams, false),
+			   wg_stream_idle_bytes(w->streams, true));
+	return 0;
 }
 
 static struct wg_impair *
@@ -173,6 +208,9 @@ wg_worker_init(struct wg_dataplane *dp, struct wg_worker *w, unsigned int idx,
 			return ret;
 	}
 	ret = worker_tcp_init(dp, w);
+	if (ret < 0)
+		return ret;
+	ret = worker_streams_init(dp, w);
 	if (ret < 0)
 		return ret;
 	ret = worker_impair_init(dp, w);
@@ -463,7 +501,7 @@ static unsigned int
 control(struct wg_worker *w, uint64_t now_ms)
 {
 	struct probe_ctx pc = { .w = w, .port = 0 };
-	struct wg_ctl_cmd *cmd;
+	struct wg_ctl_cmd *cmd = NULL;
 	unsigned int work = 0;
 	int ret;
 
@@ -524,6 +562,8 @@ wg_worker_main(void *arg)
 		for (p = 0; p < w->n_ports; p++)
 			work += rx_port(w, p, now_ms);
 		work += poll_instances(w, now);
+		if (w->streams != NULL)
+			work += wg_stream_poll(w->streams);
 		work += wg_tcp_timers(w->tcp, now_ms);
 		work += control(w, now_ms);
 		timers(w, now, now_ms);

@@ -89,6 +89,7 @@ def status(c):
     inst = t.query("/wg/instances") or {}
     st = t.query("/wg/stats")
     arp = t.query("/wg/arp") or {}
+    streams = t.query("/wg/streams") or {}
     t.close()
     print("dataplane %s pid %s up %.1fs, %s worker(s), file prefix %s, config %s" % (
         info["version"], info["pid"], info["uptime_ms"] / 1000.0, info["workers"],
@@ -112,6 +113,11 @@ def status(c):
     for k, v in st.items():
         if v:
             print("  %-22s %s" % (k, v))
+    if streams:
+        print("streams (TLS / WebSocket / framed, non-zero):")
+        for k, v in streams.items():
+            if v:
+                print("  %-22s %s" % (k, v))
 
 
 def line(c):
@@ -119,14 +125,18 @@ def line(c):
     info = t.query("/wg/info")
     inst = t.query("/wg/instances") or {}
     st = t.query("/wg/stats")
+    streams = t.query("/wg/streams") or {}
     t.close()
     alive = sum(1 for i in inst.values() if i["state"] == "alive")
     pongs = sum(i["pongs"] for i in inst.values())
     print("up %6.1fs | rx %d tx %d pkts | arp req %d rep %d | icmp echo %d/%d | "
-          "instances alive %d/%d | ring msgs tx %d rx %d pongs %d" % (
+          "instances alive %d/%d | ring msgs tx %d rx %d pongs %d | streams %d open, "
+          "tls %d, msgs %d/%d" % (
               info["uptime_ms"] / 1000.0, st["rx_pkts"], st["tx_pkts"],
               st["arp_rx_request"], st["arp_tx_reply"], st["icmp_echo_request"],
-              st["icmp_echo_reply_tx"], alive, len(inst), st["msgs_tx"], st["msgs_rx"], pongs))
+              st["icmp_echo_reply_tx"], alive, len(inst), st["msgs_tx"], st["msgs_rx"], pongs,
+              streams.get("active", 0), streams.get("tls_handshakes", 0),
+              streams.get("msgs_in", 0), streams.get("msgs_out", 0)))
 
 
 def wait_until(fn, secs):

@@ -86,6 +86,7 @@ dataplane:
   idle_sleep_max_us: 200
   arp_reachable_ms: ${T_ARP_REACHABLE_MS:-30000}
   arp_retry_ms: 200
+${T_DEV_MODE:+  dev_mode: true}
 ports:
   - name: tap0
     dev: "$T_DEV"
@@ -103,6 +104,7 @@ instances:
   lcore_base: 8
 logic:
   count: 2
+${T_EXTRA_CONF:-}
 EOC
 }
 

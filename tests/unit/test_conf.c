@@ -1553,7 +1553,7 @@ test_listeners(void **state)
 		"  key: /etc/wg/key.pem\n"
 		"  tickets: 0\n"
 		"  record_size: 4096\n"
-		"  crypto: lcore\n"
+		"  crypto: inline\n"
 		"ws:\n"
 		"  path: /game\n"
 		"  origins: [\"https://play.example\", \"https://beta.example\"]\n"
@@ -1562,14 +1562,14 @@ test_listeners(void **state)
 		"listeners:\n"
 		"  - { port: 443 }\n"
 		"  - { port: 8080, tls: false }\n"
-		"  - { port: 7000, proto: framed, service: gateway, max_message: 4096 }\n"), 0);
+		"  - { port: 7000, proto: framed, service: echo, max_message: 4096 }\n"), 0);
 	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
 	assert_true(c.dataplane.dev_mode);
 	assert_string_equal(c.tls.cert, "/etc/wg/cert.pem");
 	assert_string_equal(c.tls.ciphersuites, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
 	assert_int_equal(c.tls.tickets, 0);
 	assert_int_equal(c.tls.record_size, 4096);
-	assert_string_equal(c.tls.crypto, "lcore");
+	assert_string_equal(c.tls.crypto, "inline");
 	assert_string_equal(c.ws.path, "/game");
 	assert_int_equal(c.ws.n_origins, 2);
 	assert_string_equal(c.ws.origins[1], "https://beta.example");
@@ -1583,15 +1583,15 @@ test_listeners(void **state)
 	assert_string_equal(c.listeners[0].service, "echo");
 	assert_false(c.listeners[1].tls);
 	assert_string_equal(c.listeners[2].proto, "framed");
-	assert_string_equal(c.listeners[2].service, "gateway");
+	assert_string_equal(c.listeners[2].service, "echo");
 	assert_int_equal(c.listeners[2].max_message, 4096);
 	assert_round_trip(&c);
 
 	expect_parse_err(PORT0 "listeners:\n  - { port: 1, proto: http }\n",
 			 "parsing [t.yaml:6]: listeners[0].proto: 'http' is not one of "
-			 "'ws', 'framed'");
+			 "'ws', 'framed', 'raw'");
 	expect_parse_err(PORT0 "tls:\n  crypto: gpu\n",
-			 "parsing [t.yaml:6]: tls.crypto: 'gpu' is not one of 'inline', 'lcore'");
+			 "parsing [t.yaml:6]: tls.crypto: 'gpu' is not one of 'inline'");
 	expect_parse_err(PORT0 "tls:\n  record_size: 100\n",
 			 "parsing [t.yaml:6]: tls.record_size: 100 is out of range 512..16384");
 	expect_validate_err(PORT0 "listeners:\n  - port: 443\n",
@@ -1963,6 +1963,19 @@ test_default_config_file(void **state)
 	d.ports[0].rx_desc = 1024;
 	d.ports[0].tx_desc = 1024;
 	d.ports[0].csum_offload = true;
+	strcpy(d.tls.cert, "/run/warpgate/pki/chain.crt");
+	strcpy(d.tls.key, "/run/warpgate/pki/server.key");
+	/* field by field: padding stays the zeros of wg_conf_defaults */
+	d.n_listeners = 2;
+	d.listeners[0].port = 443;
+	d.listeners[1].port = 7443;
+	strcpy(d.listeners[0].proto, "ws");
+	strcpy(d.listeners[1].proto, "framed");
+	for (unsigned int i = 0; i < 2; i++) {
+		d.listeners[i].tls = true;
+		strcpy(d.listeners[i].service, "echo");
+		d.listeners[i].max_message = 65536;
+	}
 	assert_memory_equal(&c, &d, CONF_CMP_LEN);
 }
 

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * From the config's listeners, tls and ws sections to what the workers run:
+ * the listener table, the WebSocket settings, and - when a listener uses
+ * TLS - the handshake engine on a control thread of its own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "dataplane.h"
+#include "log.h"
+#include "stream.h"
+#include "tls_handshake.h"
+#include "ws.h"
+
+RTE_LOG_REGISTER(wg_listen_logtype, wg.listen, INFO);
+#define LISTEN_LOG(l, ...) WG_LOG(wg_listen_logtype, l, "listen", __VA_ARGS__)
+
+static int
+ws_conf_from(struct wg_ws_conf *wc, const struct wg_conf_ws *cw)
+{
+	char err[256];
+	unsigned int i;
+
+	wg_ws_conf_defaults(wc);
+	wc->max_message = cw->max_message;
+	wc->http_max_request = cw->max_request;
+	wc->http_max_headers = cw->max_headers;
+	snprintf(wc->path, sizeof(wc->path), "%s", cw->path);
+	for (i = 0; i < cw->n_origins; i++) {
+		if (strlen(cw->origins[i]) >= sizeof(wc->origins[i]))
+			goto toolong;
+		strcpy(wc->origins[i], cw->origins[i]);
+	}
+	wc->n_origins = cw->n_origins;
+	for (i = 0; i < cw->n_subprotocols; i++) {
+		if (strlen(cw->subprotocols[i]) >= sizeof(wc->protocols[i])) {
+			LISTEN_LOG(ERR, "ws.subprotocols[%u] is longer than %zu bytes", i,
+				   sizeof(wc->protocols[i]) - 1);
+			return -EINVAL;
+		}
+		strcpy(wc->protocols[i], cw->subprotocols[i]);
+	}
+	wc->n_protocols = cw->n_subprotocols;
+	if (wg_ws_conf_check(wc, err, sizeof(err)) != 0) {
+		LISTEN_LOG(ERR, "ws: %s", err);
+		return -EINVAL;
+	}
+	return 0;
+toolong:
+	LISTEN_LOG(ERR, "ws.origins[%u] is longer than %zu bytes", i, sizeof(wc->origins[i]) - 1);
+	return -EINVAL;
+}
+
+static void
+tls_conf_from(struct wg_tls_conf *tc, const struct wg_conf_tls *ct)
+{
+	wg_tls_conf_defaults(tc);
+	snprintf(tc->cert, sizeof(tc->cert), "%s", ct->cert);
+	snprintf(tc->key, sizeof(tc->key), "%s", ct->key);
+	snprintf(tc->ca, sizeof(tc->ca), "%s", ct->ca);
+	snprintf(tc->ciphersuites, sizeof(tc->ciphersuites), "%s", ct->ciphersuites);
+	snprintf(tc->groups, sizeof(tc->groups), "%s", ct->groups);
+	snprintf(tc->alpn, sizeof(tc->alpn), "%s", ct->alpn);
+	tc->handshake_timeout_ms = ct->handshake_timeout_ms;
+	tc->tickets = ct->tickets;
+	tc->client_verify = ct->ca[0] != '\0';
+}
+
+int
+wg_listeners_init(struct wg_dataplane *dp)
+{
+	const struct wg_conf *cf = dp->conf;
+	struct wg_tls_conf tc;
+	bool tls = false;
+	unsigned int i;
+	int ret;
+
+	ret = ws_conf_from(&dp->ws_conf, &cf->ws);
+	if (ret != 0)
+		return ret;
+	for (i = 0; i < cf->n_listeners; i++) {
+		struct wg_stream_listener *ls = &dp->listeners[i];
+
+		ret = wg_stream_proto_parse(cf->listeners[i].proto);
+		if (ret < 0)
+			return ret;
+		ls->proto = (uint8_t)ret;
+		ls->port = cf->listeners[i].port;
+		ls->tls = cf->listeners[i].tls;
+		ls->max_message = cf->listeners[i].max_message;
+		tls |= ls->tls;
+		LISTEN_LOG(INFO, "port %u: %s%s, service %s", ls->port, cf->listeners[i].proto,
+			   ls->tls ? " over TLS 1.3" : " (no TLS: dev mode)",
+			   cf->listeners[i].service);
+	}
+	dp->n_listeners = cf->n_listeners;
+	if (!tls)
+		return 0;
+	tls_conf_from(&tc, &cf->tls);
+	tc.idle_sleep_max_us = cf->dataplane.idle_sleep_max_us;
+	dp->tls_engine = wg_tls_hs_create("tlshs", &tc, dp->n_workers, dp->pkt_pool,
+					  (int)rte_socket_id());
+	if (dp->tls_engine == NULL) {
+		LISTEN_LOG(ERR, "TLS engine (cert %s, key %s): %s", tc.cert, tc.key,
+			   rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	ret = wg_tls_hs_start(dp->tls_engine);
+	if (ret != 0)
+		return ret;
+	return 0;
+}
+
+void
+wg_listeners_fini(struct wg_dataplane *dp)
+{
+	if (dp->tls_engine != NULL) {
+		wg_tls_hs_destroy(dp->tls_engine);
+		dp->tls_engine = NULL;
+	}
+}
