@@ -110,9 +110,11 @@ wg_listeners_init(struct wg_dataplane *dp)
 		return -rte_errno;
 	}
 	ret = wg_tls_hs_start(dp->tls_engine);
-	if (ret != 0)
-		return ret;
-	return 0;
+	if (ret != 0) {
+		wg_tls_hs_destroy(dp->tls_engine);
+		dp->tls_engine = NULL;
+	}
+	return ret;
 }
 
 void

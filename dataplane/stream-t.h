@@ -46,7 +46,9 @@ enum wg_stream_state {
 #define WG_STREAMF_HS_LATE   0x0100  /* bytes sent to the engine after its DONE come back:
                                       * newer bytes wait behind them */
 #define WG_STREAMF_UPLIST    0x0200  /* on the lctx's upgrade deadline list */
-/* 0x0400..0x8000 unused */
+#define WG_STREAMF_KILL      0x0400  /* reset at the next safe point (not inside the
+                                      * record layer's callbacks) */
+/* 0x0800..0x8000 unused */
 
 /* One listening port's behaviour, fixed at start. */
 struct wg_stream_listener {
@@ -82,6 +84,7 @@ struct wg_stream {
 	struct wg_stream *up_prev;
 	uint64_t up_deadline;          /* TSC: the upgrade request must be complete */
 	uint32_t hs_data;              /* DATA messages sent to the handshake engine */
+	uint32_t hs_bytes;             /* bytes from the peer before takeover */
 	uint32_t hs_late;              /* of those, still to come back after DONE */
 	union {
 		struct wg_ws ws;

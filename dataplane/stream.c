@@ -50,6 +50,8 @@ RTE_LOG_REGISTER(wg_stream_logtype, wg.stream, INFO);
 #define TLS_BIG_N            511       /* linear buffers for records split in transit */
 #define TX_HIGH_WATER        (64 * 1024) /* output held before input pauses */
 #define HS_BURST             32
+#define HS_MAX_BYTES         (64 * 1024) /* to the engine before takeover: far above any
+                                          * ClientHello + Finished; more waits */
 #define CTL_MAX              (WG_WS_MAX_HDR + WG_WS_MAX_CTL)
 
 struct stream_listen {
@@ -386,6 +388,11 @@ stream_closing(struct wg_stream *s)
 	rte_pktmbuf_free(s->rx_held);
 	s->rx = s->rx_held = NULL;
 	s->rx_off = s->rx_bytes = 0;
+	up_unlink(s);
+	if (s->http != NULL) {
+		rte_mempool_put(s->lx->http, s->http);
+		s->http = NULL;
+	}
 	s->state = WG_STREAM_CLOSING;
 	s->flags |= WG_STREAMF_FIN_OWED;
 }
@@ -572,34 +579,49 @@ rx_run(struct wg_stream *s)
 	return 0;
 }
 
-/* Keep received bytes for a later pass: a chain from TCP is linked (small
- * segments copied into the tail, so a peer dribbling bytes cannot pin an
- * mbuf each), plaintext from the record layer is copied. */
+static inline bool
+seg_writable(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+}
+
+/* Append chain m (bytes from TCP) to the chain at *head, which takes it.
+ * A peer dribbling tiny segments must not pin an mbuf per byte: what fits
+ * the tail of the last segment is copied there. Segments we may not write
+ * (shared with another user) are copied, because the WebSocket parser
+ * unmasks in place. -ENOMEM: m is freed, *head unchanged. */
 static int
-rx_keep_mbuf(struct wg_stream *s, struct rte_mbuf *m)
+hold_append(struct rte_mbuf **head, struct rte_mempool *pool, struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	struct rte_mbuf *last;
+	struct rte_mbuf *last, *seg;
+	bool writable = true;
+	int ret = 0;
 
-	s->rx_bytes += len;
-	if (s->rx == NULL) {
-		s->rx = m;
-		return 0;
-	}
-	last = rte_pktmbuf_lastseg(s->rx);
-	if (m->nb_segs == 1 && len <= rte_pktmbuf_tailroom(last)) {
-		rte_memcpy(rte_pktmbuf_append(s->rx, (uint16_t)len), rte_pktmbuf_mtod(m, void *),
-			   len);
+	for (seg = m; seg != NULL; seg = seg->next)
+		writable &= seg_writable(seg);
+	last = *head != NULL ? rte_pktmbuf_lastseg(*head) : NULL;
+	if (!writable || (last != NULL && len <= rte_pktmbuf_tailroom(last) &&
+			  seg_writable(last))) {
+		for (seg = m; seg != NULL && ret == 0; seg = seg->next)
+			ret = wg_chain_append(head, pool, rte_pktmbuf_mtod(seg, void *),
+					      seg->data_len);
 		rte_pktmbuf_free(m);
+		return ret;
+	}
+	if (*head == NULL) {
+		*head = m;
 		return 0;
 	}
-	if (rte_pktmbuf_chain(s->rx, m) != 0) {
+	if (rte_pktmbuf_chain(*head, m) != 0) {
 		rte_pktmbuf_free(m);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/* New input waits (unacknowledged) behind older input, full output, a dry
+ * buffer pool or handshake bytes still coming back from the engine. */
 static inline bool
 rx_paused(const struct wg_stream *s)
 {
@@ -609,25 +631,31 @@ rx_paused(const struct wg_stream *s)
 
 /* ------------------------------------------------------------ TCP side */
 
+/* Bytes from TCP. During the handshake they are collected and go to the
+ * engine once per poll (one message per stream, however the peer splits
+ * them), up to HS_MAX_BYTES: past that they wait unacknowledged for the
+ * takeover (the window closes), then go to the record layer. Afterwards
+ * bytes go to the record layer, or are held while the stream is paused. */
 static void
 stream_data(struct wg_tcp_conn *c, struct rte_mbuf *m)
 {
 	struct wg_stream *s = c->app_ctx;
 	struct wg_stream_lctx *lx = s->lx;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	struct wg_tls_hs_ref ref;
 
+	if (s->flags & WG_STREAMF_KILL) {
+		wg_tcp_recv_done(c, len);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	switch (s->state) {
 	case WG_STREAM_TLS_HS:
-		ref = hs_ref(s);
-		if (wg_tls_hs_data(lx->engine, &ref, m) != 0) {
-			rte_pktmbuf_free(m);
-			lx->st.tls_failed++;
+		if (hold_append(&s->rx_held, lx->pkt_pool, m) != 0) {
+			lx->st.tx_nomem++;
 			stream_abort(s);
 			return;
 		}
-		s->hs_data++;
-		wg_tcp_recv_done(c, len);
+		mark_dirty(s);
 		return;
 	case WG_STREAM_HTTP:
 	case WG_STREAM_OPEN:
@@ -641,16 +669,20 @@ stream_data(struct wg_tcp_conn *c, struct rte_mbuf *m)
 	}
 	mark_dirty(s);
 	if (!(s->flags & WG_STREAMF_TLS)) {
-		if (rx_keep_mbuf(s, m) != 0)
+		if (hold_append(&s->rx, lx->pkt_pool, m) != 0) {
+			lx->st.tx_nomem++;
 			stream_abort(s);
+			return;
+		}
+		s->rx_bytes += len;
 		return;
 	}
 	if (rx_paused(s)) {
 		/* ciphertext waits unacknowledged: the window does the rest */
-		if (s->rx_held == NULL)
-			s->rx_held = m;
-		else if (rte_pktmbuf_chain(s->rx_held, m) != 0)
+		if (hold_append(&s->rx_held, lx->pkt_pool, m) != 0) {
+			lx->st.tx_nomem++;
 			stream_abort(s);
+		}
 		return;
 	}
 	(void)wg_tls_rx_feed(lx->tlc, s->tls, m);
@@ -702,7 +734,8 @@ tls_on_data(void *app, uint8_t *p, uint32_t len)
 	uint32_t used = 0;
 	int ret = 0;
 
-	if (s->state != WG_STREAM_HTTP && s->state != WG_STREAM_OPEN)
+	if ((s->state != WG_STREAM_HTTP && s->state != WG_STREAM_OPEN) ||
+	    (s->flags & WG_STREAMF_KILL))
 		return;
 	if (s->rx == NULL)
 		ret = parse_chunk(s, p, len, &used);
@@ -715,10 +748,11 @@ tls_on_data(void *app, uint8_t *p, uint32_t len)
 		s->rx = tail;
 		s->rx_bytes += len - used;
 	}
+	/* a session may not be released from inside the record layer's
+	 * callbacks: the poll resets the stream */
 	if (ret != 0)
-		stream_abort(s);
-	else
-		mark_dirty(s);
+		s->flags |= WG_STREAMF_KILL;
+	mark_dirty(s);
 }
 
 static void
@@ -736,7 +770,7 @@ tls_on_send(void *app, struct rte_mbuf *m)
 {
 	struct wg_stream *s = app;
 
-	if (s->tcp == NULL) {
+	if (s->tcp == NULL || (s->flags & WG_STREAMF_KILL)) {
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -744,11 +778,14 @@ tls_on_send(void *app, struct rte_mbuf *m)
 		s->tx = m;
 	else if (rte_pktmbuf_chain(s->tx, m) != 0) {
 		rte_pktmbuf_free(m);
-		stream_abort(s);
+		s->flags |= WG_STREAMF_KILL;
+		mark_dirty(s);
 		return;
 	}
-	if (tx_push(s) != 0)
-		stream_abort(s);
+	if (tx_push(s) != 0) {
+		s->flags |= WG_STREAMF_KILL;
+		mark_dirty(s);
+	}
 }
 
 /* The session ended: after our close_notify (0) or an alert. TCP closes
@@ -758,7 +795,7 @@ tls_on_close(void *app, int reason)
 {
 	struct wg_stream *s = app;
 
-	if (s->tcp == NULL)
+	if (s->tcp == NULL || (s->flags & WG_STREAMF_KILL))
 		return;
 	if (reason != 0)
 		s->lx->st.tls_errors++;
@@ -788,6 +825,46 @@ tls_unhold(struct wg_stream *s)
 
 /* ------------------------------------------------------------ handshakes */
 
+/* The handshake bytes collected in this pass, as one message. */
+static int
+hs_feed(struct wg_stream *s)
+{
+	struct wg_tls_hs_ref ref = hs_ref(s);
+	struct rte_mbuf *m = s->rx_held;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	int ret;
+
+	ret = wg_tls_hs_data(s->lx->engine, &ref, m);
+	if (ret != 0)
+		return ret;    /* the engine is overloaded: m stays, the stream resets */
+	s->rx_held = NULL;
+	s->hs_data++;
+	s->hs_bytes += len;
+	wg_tcp_recv_done(s->tcp, len);
+	return 0;
+}
+
+/* Handshake output for the peer, after whatever is queued already. */
+static int
+hs_send(struct wg_stream *s, struct wg_tls_hs_msg *msg)
+{
+	struct rte_mbuf *m = msg->data;
+
+	if (m == NULL)
+		return 0;
+	msg->data = NULL;
+	if (s->tx == NULL) {
+		s->tx = m;
+	} else if (rte_pktmbuf_chain(s->tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOMEM;
+	}
+	return tx_push(s);
+}
+
+/* One reply of the handshake engine. Feeding the record layer may run its
+ * callbacks for this stream (a full batch is opened at once): the stream is
+ * on the dirty list first, so nothing frees it under us. */
 static void
 hs_reply(struct wg_stream_lctx *lx, struct wg_tls_hs_msg *msg)
 {
@@ -795,27 +872,26 @@ hs_reply(struct wg_stream_lctx *lx, struct wg_tls_hs_msg *msg)
 	void *obj;
 	int ret = 0;
 
-	if (s->gen != msg->ref.gen)
+	if (s->gen != msg->ref.gen || s->state == WG_STREAM_FREE)
 		return;        /* the connection went meanwhile */
+	mark_dirty(s);
 	if (msg->type == WG_TLS_HS_LATE) {
 		/* bytes that reached the engine after it finished: the first
 		 * records of the session, older than anything held since */
-		if (!(s->flags & WG_STREAMF_HS_LATE) || msg->data == NULL)
+		if (!(s->flags & WG_STREAMF_HS_LATE))
 			return;
-		(void)wg_tls_rx_feed(lx->tlc, s->tls, msg->data);
-		msg->data = NULL;
 		if (--s->hs_late == 0)
 			s->flags &= (uint16_t)~WG_STREAMF_HS_LATE;
-		mark_dirty(s);
+		if (msg->data != NULL && !(s->flags & WG_STREAMF_KILL) &&
+		    s->state != WG_STREAM_CLOSING) {
+			(void)wg_tls_rx_feed(lx->tlc, s->tls, msg->data);
+			msg->data = NULL;
+		}
 		return;
 	}
 	if (s->state != WG_STREAM_TLS_HS)
 		return;
-	if (msg->data != NULL) {
-		ret = wg_tcp_send(s->tcp, msg->data);
-		if (ret == 0)
-			msg->data = NULL;
-	}
+	ret = hs_send(s, msg);
 	switch (msg->type) {
 	case WG_TLS_HS_SEND:
 		break;
@@ -839,22 +915,20 @@ hs_reply(struct wg_stream_lctx *lx, struct wg_tls_hs_msg *msg)
 		ret = stream_open(s);
 		if (ret != 0)
 			break;
-		if (msg->leftover != NULL) {
-			(void)wg_tls_rx_feed(lx->tlc, s->tls, msg->leftover);
-			msg->leftover = NULL;
-		}
 		if (s->hs_data > msg->data_msgs) {
 			s->hs_late = s->hs_data - msg->data_msgs;
 			s->flags |= WG_STREAMF_HS_LATE;
 		}
-		mark_dirty(s);
+		if (msg->leftover != NULL) {
+			(void)wg_tls_rx_feed(lx->tlc, s->tls, msg->leftover);
+			msg->leftover = NULL;
+		}
 		break;
 	case WG_TLS_HS_FAIL:
-		/* the engine freed its side; the alert (if any) went above */
+		/* the engine freed its side; the alert (if any) is queued */
 		lx->st.tls_failed++;
 		s->state = WG_STREAM_CLOSING;
-		if (ret == 0)
-			wg_tcp_close(s->tcp);
+		s->flags |= WG_STREAMF_FIN_OWED;
 		break;
 	default:
 		break;
@@ -862,7 +936,7 @@ hs_reply(struct wg_stream_lctx *lx, struct wg_tls_hs_msg *msg)
 	if (ret != 0) {
 		if (msg->type != WG_TLS_HS_FAIL)
 			lx->st.tls_failed++;
-		stream_abort(s);
+		s->flags |= WG_STREAMF_KILL;
 	}
 }
 
@@ -918,8 +992,10 @@ stream_flush(struct wg_stream *s)
 {
 	int ret;
 
-	if (s->state == WG_STREAM_FREE || s->state == WG_STREAM_TLS_HS)
+	if (s->state == WG_STREAM_FREE)
 		return 0;
+	if (s->state == WG_STREAM_TLS_HS)
+		return tx_push(s);     /* handshake bytes TCP could not take yet */
 	if ((s->flags & (WG_STREAMF_FIN_OWED | WG_STREAMF_TLS | WG_STREAMF_TLS_DONE)) ==
 	    (WG_STREAMF_FIN_OWED | WG_STREAMF_TLS)) {
 		/* close_notify after the data; tls_on_close reports it sealed */
@@ -962,6 +1038,17 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 	for (s = list; s != NULL; s = s->pass_next) {
 		if (s->state == WG_STREAM_FREE)
 			continue;
+		if (s->flags & WG_STREAMF_KILL) {
+			stream_abort(s);
+			continue;
+		}
+		if (s->state == WG_STREAM_TLS_HS) {
+			if (s->rx_held != NULL && s->hs_bytes < HS_MAX_BYTES && hs_feed(s) != 0) {
+				lx->st.tls_failed++;
+				stream_abort(s);
+			}
+			continue;
+		}
 		if (s->rx != NULL && rx_run(s) != 0) {
 			stream_abort(s);
 			continue;
@@ -977,11 +1064,13 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 	/* pass 2: the peer finished sending and all it sent is answered */
 	for (s = list; s != NULL; s = s->pass_next)
 		if ((s->state == WG_STREAM_OPEN || s->state == WG_STREAM_HTTP) &&
-		    (s->flags & WG_STREAMF_EOF) && s->rx == NULL && s->rx_held == NULL)
+		    (s->flags & WG_STREAMF_EOF) && s->rx == NULL && s->rx_held == NULL &&
+		    !(s->flags & (WG_STREAMF_HS_LATE | WG_STREAMF_KILL)))
 			stream_closing(s);
 	/* pass 3: output, sealed as one batch */
 	for (s = list; s != NULL; s = s->pass_next)
-		if (s->state != WG_STREAM_FREE && stream_flush(s) != 0)
+		if (s->state != WG_STREAM_FREE &&
+		    ((s->flags & WG_STREAMF_KILL) || stream_flush(s) != 0))
 			stream_abort(s);
 	if (lx->tlc != NULL)
 		wg_tls_tx_flush(lx->tlc);
@@ -992,6 +1081,8 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 	for (s = list; s != NULL; s = next) {
 		next = s->pass_next;
 		s->flags &= (uint16_t)~WG_STREAMF_INPASS;
+		if (s->state != WG_STREAM_FREE && (s->flags & WG_STREAMF_KILL))
+			stream_abort(s);
 		if (s->state == WG_STREAM_FREE) {
 			if (!(s->flags & WG_STREAMF_DIRTY))
 				rte_mempool_put(lx->streams, s);
@@ -999,7 +1090,7 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 		}
 		/* input left because the output was full: the seal above made
 		 * room, or TCP calls on_writable; a dry pool: retry */
-		if ((s->rx != NULL || s->rx_held != NULL) &&
+		if ((s->rx != NULL || s->rx_held != NULL) && !(s->flags & WG_STREAMF_HS_LATE) &&
 		    (s->tx == NULL || (s->flags & WG_STREAMF_RX_NOBUF)))
 			mark_dirty(s);
 	}

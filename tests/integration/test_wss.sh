@@ -108,6 +108,24 @@ in_ns timeout 120 $PY "$WG_SRC/tests/integration/bad_peers.py" "$T_DP_IP" --ca "
 wait $GOOD || fail "good client disturbed: $(cat "$T_DIR/good.out")"
 log "bad peers: $(tail -1 "$T_DIR/bad.out")"
 
+# a peer that never reads and then dribbles one-byte segments must not pin
+# an mbuf per segment (its held bytes are coalesced): the packet pool stays
+# far from dry (32767 mbufs here)
+log "a paused TLS stream fed one-byte segments"
+BASE=$(wgctl query /wg/info | python3 -c "import json,sys; print(json.load(sys.stdin)['pkt_mbufs_in_use'])")
+ip netns exec "$T_NS" $PY "$WG_SRC/tests/integration/dribble.py" "$T_DP_IP" 4443 \
+	"$PKI/ca.crt" 3000 230000 > "$T_DIR/dribble.out" 2>&1 &
+DRIB=$!
+wait_for 60 "dribbler done" grep -q dribbled "$T_DIR/dribble.out"
+INUSE=$(wgctl query /wg/info | python3 -c "import json,sys; print(json.load(sys.stdin)['pkt_mbufs_in_use'])")
+log "$(cat "$T_DIR/dribble.out"); packet mbufs in use $BASE -> $INUSE"
+N=$(grep -o 'dribbled [0-9]*' "$T_DIR/dribble.out" | cut -d' ' -f2)
+[ "$N" -ge 1000 ] || fail "the dribbler got only $N one-byte segments in"
+[ "$(sfield blocked)" -ge 1 ] || fail "the stream never paused: the test did not test"
+[ $((INUSE - BASE)) -lt 600 ] || fail "one paused stream pins $((INUSE - BASE)) mbufs"
+kill "$DRIB" 2>/dev/null || true
+wait "$DRIB" 2>/dev/null || true
+
 # nothing leaked: every stream closed, no handshake left in the engine
 wait_for 20 "all streams closed" sfield_eq active 0
 wait_for 20 "no handshake in flight" sfield_eq hs_active 0
