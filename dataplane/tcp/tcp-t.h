@@ -12,6 +12,7 @@
 #include "tcp_opts-t.h"
 #include "tcp_reass-t.h"
 #include "tcp_rto-t.h"
+#include "tcp_sack-t.h"
 #include "timer_wheel-t.h"
 
 struct rte_mbuf;
@@ -43,13 +44,16 @@ enum wg_tcp_state {
 #define WG_TCPF_FIN_QUEUED 0x0020  /* app closed: FIN goes after the queued data */
 #define WG_TCPF_FIN_SENT   0x0040  /* our FIN has a sequence number (snd_max covers it) */
 #define WG_TCPF_RCVD_FIN   0x0080  /* peer's FIN consumed */
-#define WG_TCPF_FASTREC    0x0100  /* in NewReno fast recovery */
+#define WG_TCPF_FASTREC    0x0100  /* in fast recovery (RFC 6675 with SACK, else NewReno) */
 #define WG_TCPF_APP_GONE   0x0200  /* app was told closed: no more callbacks */
 #define WG_TCPF_WANT_WRITE 0x0400  /* app hit the send limit: tell it when space opens */
+#define WG_TCPF_LOSSREC    0x0800  /* resending after a timeout until snd_una reaches
+				    * recover: no fast recovery meanwhile (RFC 6582 3.2
+				    * step 2, RFC 6675 5.1) */
 #define WG_TCPF_RTT_TIMING 0x1000  /* rtt_seq is being timed (no timestamps) */
 #define WG_TCPF_ACTIVE     0x2000  /* we sent the SYN (client side) */
 #define WG_TCPF_KILL       0x4000  /* app aborted inside a callback: reset when it returns */
-/* 0x0800, 0x8000 unused */
+#define WG_TCPF_TLP        0x8000  /* a tail loss probe is out (sack.tlp_high valid) */
 
 /* which deadline the connection's timer currently stands for */
 enum wg_tcp_timer {
@@ -58,6 +62,7 @@ enum wg_tcp_timer {
 	WG_TCPT_PERSIST,      /* zero-window probe */
 	WG_TCPT_KEEPALIVE,
 	WG_TCPT_TIMEWAIT,     /* 2*MSL, also FIN_WAIT_2 orphan timeout */
+	WG_TCPT_TLP,          /* tail loss probe (RFC 8985 7), before the RTO */
 };
 
 struct wg_tcp_conn;
@@ -115,7 +120,7 @@ struct wg_tcp_conn {
 	uint32_t max_snd_wnd;          /* for RFC 5961 ACK bounds */
 	uint32_t cwnd;
 	uint32_t ssthresh;
-	uint32_t recover;              /* NewReno */
+	uint32_t recover;              /* recovery point: snd_max when it began */
 
 	/* receive sequence space */
 	uint32_t irs;
@@ -146,6 +151,8 @@ struct wg_tcp_conn {
 	uint64_t last_rx_ms;           /* keepalive idle clock */
 	struct wg_tw_node timer;
 	struct wg_tw_node delack;
+
+	struct wg_tcp_sack sack;       /* what the peer SACKed of ours, if it does */
 };
 
 #define WG_TCP_MAX_LISTEN 16
@@ -220,6 +227,15 @@ struct wg_tcp_stats {
 	uint64_t mbuf_alloc_fail;
 	uint64_t no_arp;               /* no next-hop MAC: segment not sent */
 	uint64_t mem_pressure;         /* ms spent with the packet pool below 1/4 free */
+	uint64_t sack_recoveries;      /* fast recoveries driven by the SACK scoreboard */
+	uint64_t sack_rexmit_segs;     /* segments resent by it (NextSeg rules 1, 3, 4) */
+	uint64_t dsack_rcvd;           /* D-SACKs: the peer got something twice */
+	uint64_t sack_bad_blocks;      /* SACK blocks refused: empty, beyond snd_max,
+					* reaching below snd_una */
+	uint64_t sack_reneged;         /* the peer dropped data it had SACKed */
+	uint64_t tlp_probes;           /* tail loss probes sent */
+	uint64_t tlp_recoveries;       /* ... whose SACK showed the tail lost: recovery
+					* instead of a timeout */
 	struct wg_reass_stats reass;
 };
 

@@ -10,6 +10,7 @@
 
 #include "tcp.h"
 #include "tcp_impl.h"
+#include "tcp_sack.h"
 
 uint32_t
 wg_tcp_send_space(const struct wg_tcp_conn *c)
@@ -161,6 +162,8 @@ wg_tcp_connect(struct wg_tcp_ctx *ctx, unsigned int port, uint32_t raddr, uint16
 	c->snd_max = c->iss + 1;
 	c->cwnd = 10u * c->mss;
 	c->ssthresh = UINT32_MAX / 2;
+	c->recover = c->iss;
+	wg_sack_init(&c->sack, c->iss);
 	c->last_rx_ms = ctx->now_ms;
 	wg_tcp_set_state(c, WG_TCP_SYN_SENT);
 	ctx->st.active_opens++;

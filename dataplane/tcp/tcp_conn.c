@@ -16,6 +16,7 @@
 #include "tcp_impl.h"
 #include "tcp_reass.h"
 #include "tcp_rto.h"
+#include "tcp_sack.h"
 #include "timer_wheel.h"
 
 void
@@ -198,6 +199,13 @@ wg_tcp_listen(struct wg_tcp_ctx *ctx, uint16_t port, const struct wg_tcp_ops *op
 	return -ENOSPC;
 }
 
+/* Per-connection memory (docs/benchmarks.md): the record is 424 bytes
+ * since the SACK scoreboard (164) went in; the pool pads it to a 512-byte
+ * element and adds a 64-byte header, the table an 8-byte bucket: 584
+ * bytes, against a budget of 1 KiB. Up to 512 the total stays the same. */
+_Static_assert(sizeof(struct wg_tcp_conn) <= 512, "TCP connection record over budget");
+_Static_assert(WG_TCP_SACK_RANGES <= UINT8_MAX, "scoreboard count is a uint8_t");
+
 /* A fresh connection in the table, state CLOSED; NULL when out of them. */
 struct wg_tcp_conn *
 wg_tcp_conn_new(struct wg_tcp_ctx *ctx, unsigned int port, uint32_t laddr, uint32_t raddr,
@@ -360,4 +368,7 @@ wg_tcp_conn_dump(FILE *f, const struct wg_tcp_conn *c)
 		wg_tcp_state_name(c->state), c->snd_una - c->iss, c->snd_nxt - c->iss,
 		c->snd_wnd, c->cwnd, c->ssthresh, c->rcv_nxt - c->irs,
 		wg_rto_timeout(&c->rto), c->sndq_bytes, c->rcv_held);
+	if ((c->flags & WG_TCPF_SACK) &&
+	    (c->sack.n > 0 || (c->flags & (WG_TCPF_FASTREC | WG_TCPF_LOSSREC | WG_TCPF_TLP))))
+		wg_sack_dump(f, &c->sack, c->iss);
 }

@@ -53,7 +53,9 @@ int wg_tcp_xmit(struct wg_tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len
 void wg_tcp_output(struct wg_tcp_conn *c);
 void wg_tcp_send_ack(struct wg_tcp_conn *c);
 void wg_tcp_send_probe(struct wg_tcp_conn *c);
+void wg_tcp_send_tlp(struct wg_tcp_conn *c);
 uint32_t wg_tcp_rcv_window(const struct wg_tcp_conn *c);
+uint32_t wg_tcp_seg_size(const struct wg_tcp_conn *c);
 void wg_tcp_reply_rst(struct wg_tcp_ctx *ctx, unsigned int port, const uint8_t *frame,
 		      const struct wg_pkt_info *info, uint32_t seg_seq, uint32_t seg_ack,
 		      uint32_t seg_len, uint8_t seg_flags);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Segment arrival (RFC 9293 3.10.7) with RFC 5961 (blind in-window attacks),
- * RFC 7323 (PAWS), RFC 5681/6582 (NewReno), SYN cookies. Every drop counts.
+ * RFC 7323 (PAWS), RFC 6675 SACK loss recovery with RFC 6937 PRR, RFC
+ * 5681/6582 (NewReno) for peers without SACK, SYN cookies. Every drop counts.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "tcp_opts.h"
 #include "tcp_reass.h"
 #include "tcp_rto.h"
+#include "tcp_sack.h"
 #include "timer_wheel.h"
 
 /* What one parsed segment says, in host byte order. */
@@ -97,6 +99,8 @@ init_send_side(struct wg_tcp_conn *c, uint32_t iss)
 	c->snd_max = iss + 1;
 	c->cwnd = 10u * c->mss;          /* RFC 6928 */
 	c->ssthresh = UINT32_MAX / 2;
+	c->recover = iss;
+	wg_sack_init(&c->sack, iss);
 }
 
 /* SYN to a listening port: a SYN_RCVD connection, or a stateless SYN
@@ -278,7 +282,7 @@ sndq_ack(struct wg_tcp_conn *c, uint32_t bytes)
 static void
 rtx_head(struct wg_tcp_conn *c)
 {
-	uint32_t len = RTE_MIN((uint32_t)c->mss, c->sndq_bytes);
+	uint32_t len = RTE_MIN(wg_tcp_seg_size(c), c->sndq_bytes);
 	uint8_t flags = TCP_ACK;
 
 	len = RTE_MIN(len, c->snd_max - c->snd_una);
@@ -302,14 +306,177 @@ cwnd_grow(struct wg_tcp_conn *c, uint32_t acked)
 		c->cwnd = 64u * 1024 * 1024;
 }
 
+/* NewReno (RFC 6582) for peers without SACK. */
+static void
+newreno_ack(struct wg_tcp_conn *c, const struct seg *s, bool advanced, uint32_t acked,
+	    uint32_t wnd)
+{
+	if (advanced) {
+		if (c->flags & WG_TCPF_FASTREC) {
+			if (seq_ge(s->ack, c->recover)) {
+				/* full ACK: leave recovery (RFC 6582 3.2 step 3) */
+				uint32_t fl = RTE_MAX(c->snd_max - c->snd_una, (uint32_t)c->mss);
+
+				c->flags &= ~WG_TCPF_FASTREC;
+				c->cwnd = RTE_MIN(c->ssthresh, fl + c->mss);
+			} else {
+				/* partial ACK: the next hole is lost too */
+				rtx_head(c);
+				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
+			}
+		} else {
+			cwnd_grow(c, acked);
+		}
+		c->dupacks = 0;
+	} else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
+		   (wnd == c->snd_wnd || (s->opts.flags & WG_TCPOPT_F_SACK)) &&
+		   wnd != 0 && c->snd_max != c->snd_una) {
+		/* duplicate ACK (RFC 5681 2). Behind a zero window they answer
+		 * our window probes: no sign of loss. */
+		if (c->dupacks < UINT8_MAX)
+			c->dupacks++;
+		if (c->dupacks == 3 && !(c->flags & (WG_TCPF_FASTREC | WG_TCPF_LOSSREC))) {
+			uint32_t flight = c->snd_max - c->snd_una;
+
+			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+			c->recover = c->snd_max;
+			c->flags |= WG_TCPF_FASTREC;
+			c->flags &= ~WG_TCPF_RTT_TIMING;
+			rtx_head(c);
+			c->ctx->st.fast_retrans++;
+			c->cwnd = c->ssthresh + 3u * c->mss;
+		} else if (c->flags & WG_TCPF_FASTREC) {
+			c->cwnd += c->mss;   /* each dupack: a segment left the network */
+		}
+	}
+}
+
+/* RFC 6937 PRR (with the slow-start reduction bound) on an ACK in SACK
+ * recovery that delivered `delivered` bytes: cwnd becomes what may be in
+ * the network after this ACK, and the output sends while pipe < cwnd. */
+static void
+prr_ack(struct wg_tcp_conn *c, uint32_t delivered)
+{
+	struct wg_tcp_sack *sb = &c->sack;
+	uint32_t pipe = wg_sack_pipe(sb, c->snd_una, c->snd_max, c->mss);
+	int64_t sndcnt;
+
+	sb->prr_delivered += delivered;
+	if (pipe > c->ssthresh) {
+		/* proportional: ssthresh / RecoverFS of what was delivered */
+		sndcnt = (int64_t)(((uint64_t)sb->prr_delivered * c->ssthresh + sb->recover_fs - 1) /
+				   sb->recover_fs) - sb->prr_out;
+	} else {
+		/* pipe fell below ssthresh: grow back towards it no faster
+		 * than slow start would */
+		int64_t limit = RTE_MAX((int64_t)sb->prr_delivered - sb->prr_out,
+					(int64_t)delivered) + c->mss;
+
+		sndcnt = RTE_MIN((int64_t)(c->ssthresh - pipe), limit);
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	/* the ACK that starts recovery always sends the first retransmission */
+	if (sb->prr_out == 0 && sndcnt < c->mss)
+		sndcnt = c->mss;
+	c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+/* RFC 6675 5 step 4: into loss recovery. What to resend is the output's
+ * business (NextSeg); here only the state it works from. */
+static void
+sack_enter_recovery(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_sack *sb = &c->sack;
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+	c->recover = c->snd_max;
+	c->flags |= WG_TCPF_FASTREC;
+	c->flags &= ~(WG_TCPF_RTT_TIMING | WG_TCPF_TLP);
+	/* recovery resends holes and sends new data from snd_max on; a
+	 * go-back-N position left by an opened zero window means nothing
+	 * here (what lies below snd_max is a hole like any other) */
+	c->snd_nxt = c->snd_max;
+	sb->high_rxt = c->snd_una;
+	sb->rescue_rxt = c->snd_una;
+	/* the first hole is lost (step 4.3) even when fewer than DupThresh
+	 * segments above it were SACKed (small segments, or a peer that
+	 * sends duplicate ACKs without SACK blocks) */
+	sb->lost_end = c->snd_una + 1;
+	sb->recover_fs = RTE_MAX(flight, 1u);
+	sb->prr_delivered = 0;
+	sb->prr_out = 0;
+	c->ctx->st.fast_retrans++;
+	c->ctx->st.sack_recoveries++;
+}
+
+/* RFC 6675 with PRR for peers that SACK. delivered: bytes newly
+ * cumulatively ACKed or SACKed (RFC 6937 DeliveredData); dup: the ACK is a
+ * duplicate - new SACK information, or a classic duplicate ACK from a peer
+ * that negotiated SACK but sends no blocks. */
+static void
+sack_ack(struct wg_tcp_conn *c, bool advanced, uint32_t acked, uint32_t delivered, bool dup)
+{
+	struct wg_tcp_sack *sb = &c->sack;
+
+	/* RFC 6675 5: a cumulative ACK resets DupAcks, and may count as a
+	 * duplicate too when it SACKs something new */
+	if (advanced)
+		c->dupacks = 0;
+	if (c->flags & WG_TCPF_FASTREC) {
+		if (seq_ge(c->snd_una, c->recover)) {
+			/* RFC 6937: the reduction ends at ssthresh */
+			c->flags &= ~WG_TCPF_FASTREC;
+			c->cwnd = c->ssthresh;
+			return;
+		}
+		/* a partial ACK with nothing SACKed above it: the peer does
+		 * not send blocks, so fall back to NewReno's inference */
+		if (advanced && sb->n == 0)
+			sb->lost_end = c->snd_una + 1;
+		prr_ack(c, delivered);
+		return;
+	}
+	if (dup && c->dupacks < UINT8_MAX)
+		c->dupacks++;
+	if (c->flags & WG_TCPF_TLP) {
+		/* The probe was sent after 2 * SRTT of silence, so what is
+		 * still unSACKed below data SACKed since had all the time it
+		 * needed to arrive: lost (what RACK would conclude from send
+		 * times, RFC 8985 7.4). */
+		if (dup && sb->n > 0 && seq_lt(c->snd_una, sb->r[0].start) &&
+		    !(c->flags & WG_TCPF_LOSSREC)) {
+			c->flags &= ~WG_TCPF_TLP;
+			sack_enter_recovery(c);
+			sb->lost_end = sb->r[sb->n - 1].end;
+			c->ctx->st.tlp_recoveries++;
+			prr_ack(c, delivered);
+			return;
+		}
+		if (seq_ge(c->snd_una, sb->tlp_high))
+			c->flags &= ~WG_TCPF_TLP;   /* all of it arrived: episode over */
+	}
+	if (!(c->flags & WG_TCPF_LOSSREC) && c->snd_una != c->snd_max &&
+	    (c->dupacks >= 3 ||
+	     (sb->n > 0 && wg_sack_is_lost(sb, c->snd_una, c->snd_una, c->mss)))) {
+		sack_enter_recovery(c);
+		prr_ack(c, delivered);
+		return;
+	}
+	if (advanced)
+		cwnd_grow(c, acked);
+}
+
 /* Process the ACK field of a segment on a synchronized connection.
  * Returns false if the segment must be dropped. */
 static bool
 process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 {
 	struct wg_tcp_ctx *ctx = c->ctx;
-	uint32_t acked, data_acked, wnd = s->wnd << c->snd_wscale;
-	bool fin_was_outstanding;
+	uint32_t acked = 0, data_acked, wnd = s->wnd << c->snd_wscale, sacked_before;
+	bool fin_was_outstanding = false, sack = (c->flags & WG_TCPF_SACK) != 0;
+	bool advanced, classic_dup, reneged = false;
 
 	*fin_acked = false;
 	/* RFC 5961 5.2 */
@@ -324,7 +491,13 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 		return false;
 	}
 
-	if (seq_gt(s->ack, c->snd_una)) {
+	/* decided before the window update below moves snd_wnd */
+	classic_dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
+		      wnd == c->snd_wnd && wnd != 0 && c->snd_max != c->snd_una &&
+		      !(s->opts.flags & WG_TCPOPT_F_SACK);
+	sacked_before = c->sack.sacked;
+	advanced = seq_gt(s->ack, c->snd_una);
+	if (advanced) {
 		acked = s->ack - c->snd_una;
 		fin_was_outstanding = (c->flags & WG_TCPF_FIN_SENT) &&
 				      seq_gt(s->ack, c->snd_una + c->sndq_bytes);
@@ -345,23 +518,36 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 			c->snd_nxt = c->snd_una;
 		c->retries = 0;
 		c->rto.backoff = 0;
-
-		if (c->flags & WG_TCPF_FASTREC) {
-			if (seq_ge(s->ack, c->recover)) {
-				/* full ACK: leave recovery (RFC 6582 3.2 step 3) */
-				uint32_t fl = RTE_MAX(c->snd_max - c->snd_una, (uint32_t)c->mss);
-
-				c->flags &= ~WG_TCPF_FASTREC;
-				c->cwnd = RTE_MIN(c->ssthresh, fl + c->mss);
-			} else {
-				/* partial ACK: the next hole is lost too */
-				rtx_head(c);
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
-			}
-		} else {
-			cwnd_grow(c, acked);
+		if ((c->flags & WG_TCPF_LOSSREC) && seq_ge(c->snd_una, c->recover))
+			c->flags &= ~WG_TCPF_LOSSREC;
+		if (sack && wg_sack_ack(&c->sack, c->snd_una)) {
+			ctx->st.sack_reneged++;
+			sacked_before = 0;
+			reneged = true;
 		}
-		c->dupacks = 0;
+	}
+
+	if (sack) {
+		struct wg_sack_verdict v = { 0 };
+		int64_t delivered;
+
+		if ((s->opts.flags & WG_TCPOPT_F_SACK) && s->opts.n_sack > 0) {
+			wg_sack_update(&c->sack, s->opts.sack, s->opts.n_sack, s->ack, c->snd_una,
+				       c->snd_max, &v);
+			ctx->st.dsack_rcvd += v.dsack;
+			ctx->st.sack_bad_blocks += v.bad;
+		}
+		/* RFC 6937 DeliveredData: the change in snd_una plus the
+		 * change in SACKed bytes (those now cumulatively ACKed leave
+		 * the ranges: they were counted when SACKed) */
+		delivered = (int64_t)acked + c->sack.sacked - sacked_before;
+		sack_ack(c, advanced, acked, delivered > 0 ? (uint32_t)delivered : 0,
+			 v.added > 0 || classic_dup);
+	} else {
+		newreno_ack(c, s, advanced, acked, wnd);
+	}
+
+	if (advanced) {
 		if (fin_was_outstanding) {
 			*fin_acked = true;
 			c->flags &= ~WG_TCPF_FIN_QUEUED;
@@ -369,30 +555,17 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 		/* a fresh RTO for what is still outstanding (RFC 6298 5.3) */
 		wg_tcp_timer_stop(c);
 		wg_tcp_rearm(c);
+		/* The peer reneged: what it dropped shows up in no SACK and,
+		 * in recovery, PRR may send nothing more (nothing it holds is
+		 * in flight, no ACK will come). As Linux does, time out soon -
+		 * after max(SRTT/2, 10 ms), not a whole RTO - and resend from
+		 * snd_una with what it SACKs from now on. */
+		if (reneged && c->timer_kind == WG_TCPT_RTX)
+			wg_tcp_timer_set(c, WG_TCPT_RTX, RTE_MAX(c->rto.srtt_us / 2000, 10u));
 		if ((c->flags & WG_TCPF_WANT_WRITE) && wg_tcp_send_space(c) > 0) {
 			c->flags &= ~WG_TCPF_WANT_WRITE;
 			if (c->ops && c->ops->on_writable && !(c->flags & WG_TCPF_APP_GONE))
 				c->ops->on_writable(c);
-		}
-	} else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & (TCP_SYN | TCP_FIN)) &&
-		   (wnd == c->snd_wnd || (s->opts.flags & WG_TCPOPT_F_SACK)) &&
-		   wnd != 0 && c->snd_max != c->snd_una) {
-		/* duplicate ACK (RFC 5681 2); one carrying SACK blocks reports
-		 * a segment that arrived above a hole even when the receiver's
-		 * window moved meanwhile (RFC 6675 counts those too). Behind a
-		 * zero window they answer our window probes: no sign of loss. */
-		if (++c->dupacks == 3 && !(c->flags & WG_TCPF_FASTREC)) {
-			uint32_t flight = c->snd_max - c->snd_una;
-
-			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
-			c->recover = c->snd_max;
-			c->flags |= WG_TCPF_FASTREC;
-			c->flags &= ~WG_TCPF_RTT_TIMING;
-			rtx_head(c);
-			ctx->st.fast_retrans++;
-			c->cwnd = c->ssthresh + 3u * c->mss;
-		} else if (c->flags & WG_TCPF_FASTREC) {
-			c->cwnd += c->mss;   /* each dupack: a segment left the network */
 		}
 	}
 

@@ -17,6 +17,7 @@
 #include "tcp_opts.h"
 #include "tcp_reass.h"
 #include "tcp_rto.h"
+#include "tcp_sack.h"
 #include "timer_wheel.h"
 
 #define HDRS_LEN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr))
@@ -45,6 +46,24 @@ wg_tcp_rcv_window(const struct wg_tcp_conn *c)
 	if (win < cur)
 		win = cur;
 	return win;
+}
+
+/* Payload of a full segment sent now: the MSS (less timestamps, see
+ * apply_syn_opts) less the SACK blocks the segment will carry while data
+ * waits out of order here - or the frame outgrows the MTU (RFC 9293
+ * 3.7.1: the MSS bounds data plus options beyond the fixed header;
+ * Linux's tcp_current_mss does the same). */
+uint32_t
+wg_tcp_seg_size(const struct wg_tcp_conn *c)
+{
+	struct wg_tcp_sack_block b[WG_TCP_MAX_SACK];
+	unsigned int n;
+
+	if (!(c->flags & WG_TCPF_SACK) || wg_reass_empty(c->reass))
+		return c->mss;
+	/* as many as wg_tcp_opts_build() fits: 3 beside timestamps */
+	n = wg_reass_sack(c->reass, b, (c->flags & WG_TCPF_TS) ? 3 : WG_TCP_MAX_SACK);
+	return n > 0 ? c->mss - (4 + 8 * n) : c->mss;
 }
 
 /* Copy len bytes at byte offset off of the send queue into dst. */
@@ -222,45 +241,204 @@ data_end(const struct wg_tcp_conn *c)
 	return c->snd_una + c->sndq_bytes;
 }
 
-/* Send what the windows allow, then the FIN, then an owed ACK. */
-void
-wg_tcp_output(struct wg_tcp_conn *c)
+/* Start timing the segment that begins at snd_nxt (Karn: new data only,
+ * and not while recovering). */
+static inline void
+rtt_start(struct wg_tcp_conn *c)
+{
+	if (!(c->flags & (WG_TCPF_TS | WG_TCPF_RTT_TIMING | WG_TCPF_FASTREC)) &&
+	    !seq_lt(c->snd_nxt, c->snd_max)) {
+		c->flags |= WG_TCPF_RTT_TIMING;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start_ms = (uint32_t)c->ctx->now_ms;
+	}
+}
+
+/* Outside SACK recovery: from snd_nxt on, as far as the peer's window and
+ * cwnd allow. After a timeout snd_nxt went back to snd_una (go-back-N);
+ * what the peer SACKed is stepped over, not sent again, and leaves the
+ * flight: like Linux after an RTO, everything else below snd_max counts
+ * as lost, so only what is resent now is in the network. */
+static bool
+window_output(struct wg_tcp_conn *c)
 {
 	struct wg_tcp_ctx *ctx = c->ctx;
-	uint32_t win, flight, off, avail, len;
+	const struct wg_tcp_sack *sb = &c->sack;
+	uint32_t flight, off, avail, len, room, limit, seg = wg_tcp_seg_size(c);
 	bool sent = false;
 
-	if (c->state < WG_TCP_ESTABLISHED || c->state == WG_TCP_TIME_WAIT)
-		goto ack;
-	win = RTE_MIN(c->snd_wnd, c->cwnd);
 	for (;;) {
-		flight = c->snd_nxt - c->snd_una;
-		off = flight;
+		limit = UINT32_MAX;
+		if (sb->n > 0 && seq_lt(c->snd_nxt, c->snd_max)) {
+			uint32_t next = wg_sack_skip(sb, c->snd_nxt, &limit);
+
+			if (next != c->snd_nxt) {
+				c->snd_nxt = next;
+				continue;
+			}
+		}
+		off = c->snd_nxt - c->snd_una;
 		if (off >= c->sndq_bytes)
 			break;
 		avail = c->sndq_bytes - off;
-		if (win <= flight)
+		flight = sb->n > 0 ? off - wg_sack_sacked_below(sb, c->snd_nxt) : off;
+		if (c->snd_wnd <= off || c->cwnd <= flight)
 			break;
-		len = RTE_MIN(avail, (uint32_t)c->mss);
-		len = RTE_MIN(len, win - flight);
+		room = RTE_MIN(c->snd_wnd - off, c->cwnd - flight);
+		len = RTE_MIN(avail, seg);
+		len = RTE_MIN(len, room);
+		len = RTE_MIN(len, limit);
 		/* sender-side SWS avoidance: no runt while a full segment
-		 * can be had later and data is in flight */
-		if (len < c->mss && len < avail && flight > 0)
+		 * can be had later and data is in flight; a hole the peer
+		 * SACKed the far side of is resent as it is */
+		if (len < seg && len < avail && len < limit && flight > 0)
 			break;
 		if (wg_tcp_xmit(c, TCP_ACK | (len == avail ? TCP_PSH : 0), c->snd_nxt, len) < 0)
 			break;
 		if (seq_lt(c->snd_nxt, c->snd_max))
 			ctx->st.retrans_segs++;
-		if (!(c->flags & (WG_TCPF_TS | WG_TCPF_RTT_TIMING)) && !seq_lt(c->snd_nxt, c->snd_max)) {
-			c->flags |= WG_TCPF_RTT_TIMING;
-			c->rtt_seq = c->snd_nxt;
-			c->rtt_start_ms = (uint32_t)ctx->now_ms;
-		}
+		rtt_start(c);
 		c->snd_nxt += len;
 		if (seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		sent = true;
 	}
+	return sent;
+}
+
+/* Resend [seq, seq + len) of what was sent before (len > 0, seq + len <=
+ * snd_max), the FIN with it when that is where it ends. Returns the
+ * sequence space sent, 0 if nothing could go. */
+static uint32_t
+rexmit(struct wg_tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	uint32_t dend = data_end(c), dlen = 0;
+	uint8_t flags = TCP_ACK;
+
+	len = RTE_MIN(len, wg_tcp_seg_size(c));
+	if (seq_lt(seq, dend))
+		dlen = RTE_MIN(len, dend - seq);
+	if ((c->flags & WG_TCPF_FIN_SENT) && seq + dlen == dend && seq_gt(seq + len, dend))
+		flags |= TCP_FIN;
+	else if (dlen == 0)
+		return 0;
+	if (wg_tcp_xmit(c, flags, seq, dlen) < 0)
+		return 0;
+	c->ctx->st.retrans_segs++;
+	c->ctx->st.sack_rexmit_segs++;
+	return dlen + ((flags & TCP_FIN) ? 1 : 0);
+}
+
+/* In SACK recovery (RFC 6675 5 step C): while pipe < cwnd (which PRR set
+ * on the last ACK), NextSeg - lost holes first, then new data, then holes
+ * below the highest SACKed byte, then one rescue of the highest unSACKed
+ * one. snd_nxt stays at snd_max: retransmissions go by high_rxt. */
+static bool
+sack_output(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_sack *sb = &c->sack;
+	uint32_t pipe = wg_sack_pipe(sb, c->snd_una, c->snd_max, c->mss);
+	uint32_t seq, len, n, off, avail;
+	bool sent = false;
+
+	while (pipe < c->cwnd) {
+		/* rule 1: a lost hole */
+		if (wg_sack_next_hole(sb, c->snd_una, c->snd_max, c->mss, true, &seq, &len)) {
+			n = rexmit(c, seq, len);
+			if (n == 0)
+				break;
+			sb->high_rxt = seq + n;
+			goto count;
+		}
+		/* rule 2: new data the peer's window takes (sender SWS as
+		 * outside recovery: something is in flight, ACKs will come) */
+		off = c->snd_max - c->snd_una;
+		if (c->snd_nxt == c->snd_max && off < c->sndq_bytes && off < c->snd_wnd) {
+			avail = c->sndq_bytes - off;
+			len = RTE_MIN(avail, wg_tcp_seg_size(c));
+			len = RTE_MIN(len, c->snd_wnd - off);
+			if (len == wg_tcp_seg_size(c) || len == avail) {
+				if (wg_tcp_xmit(c, TCP_ACK | (len == avail ? TCP_PSH : 0), c->snd_nxt,
+						len) < 0)
+					break;
+				c->snd_nxt += len;
+				c->snd_max = c->snd_nxt;
+				n = len;
+				goto count;
+			}
+		}
+		/* rule 3: a hole not (yet) deemed lost, below SACKed data */
+		if (wg_sack_next_hole(sb, c->snd_una, c->snd_max, c->mss, false, &seq, &len)) {
+			n = rexmit(c, seq, len);
+			if (n == 0)
+				break;
+			sb->high_rxt = seq + n;
+			goto count;
+		}
+		/* rule 4: once per recovery, after the cumulative ACK moved,
+		 * the tail - nothing above it can ever be SACKed to show it
+		 * lost, which otherwise waits for the RTO. Unlike RFC 6675,
+		 * not when that highest hole was resent already in this
+		 * recovery: that copy is still on its way. */
+		if (seq_gt(c->snd_una, sb->rescue_rxt) &&
+		    wg_sack_rescue_seg(sb, c->snd_una, c->snd_max, c->mss, &seq, &len) &&
+		    seq_gt(seq + len, sb->high_rxt)) {
+			n = rexmit(c, seq, len);
+			if (n == 0)
+				break;
+			sb->rescue_rxt = c->recover;
+			goto count;
+		}
+		break;
+count:
+		pipe += n;
+		sb->prr_out += n;
+		sent = true;
+	}
+	return sent;
+}
+
+/* The tail loss probe (RFC 8985 7.3): one new segment if the peer's
+ * window takes one, else the highest unSACKed segment again. Either way
+ * the peer answers, and if the tail of the flight was lost its SACK says
+ * so: recovery then repairs it (see sack_ack) rather than the RTO. */
+void
+wg_tcp_send_tlp(struct wg_tcp_conn *c)
+{
+	struct wg_tcp_sack *sb = &c->sack;
+	uint32_t off = c->snd_max - c->snd_una, seq, len;
+
+	sb->tlp_high = c->snd_max;
+	c->flags |= WG_TCPF_TLP;
+	c->ctx->st.tlp_probes++;
+	if (c->snd_nxt == c->snd_max && off < c->sndq_bytes && off < c->snd_wnd) {
+		len = RTE_MIN(c->sndq_bytes - off, wg_tcp_seg_size(c));
+		len = RTE_MIN(len, c->snd_wnd - off);
+		if (wg_tcp_xmit(c, TCP_ACK | (len == c->sndq_bytes - off ? TCP_PSH : 0), c->snd_nxt,
+				len) == 0) {
+			c->snd_nxt += len;
+			c->snd_max = c->snd_nxt;
+			sb->tlp_high = c->snd_max;
+		}
+		return;
+	}
+	if (wg_sack_rescue_seg(sb, c->snd_una, c->snd_max, c->mss, &seq, &len) &&
+	    rexmit(c, seq, len) > 0)
+		c->ctx->st.sack_rexmit_segs--;   /* counted as a probe, not by NextSeg */
+}
+
+/* Send what the windows allow, then the FIN, then an owed ACK. */
+void
+wg_tcp_output(struct wg_tcp_conn *c)
+{
+	bool sent;
+
+	if (c->state < WG_TCP_ESTABLISHED || c->state == WG_TCP_TIME_WAIT)
+		goto ack;
+	if ((c->flags & (WG_TCPF_FASTREC | WG_TCPF_SACK)) == (WG_TCPF_FASTREC | WG_TCPF_SACK))
+		sent = sack_output(c);
+	else
+		sent = window_output(c);
 	if ((c->flags & WG_TCPF_FIN_QUEUED) && c->snd_nxt == data_end(c)) {
 		wg_tcp_xmit(c, TCP_FIN | TCP_ACK, c->snd_nxt, 0);
 		c->flags |= WG_TCPF_FIN_SENT;
@@ -272,7 +450,8 @@ wg_tcp_output(struct wg_tcp_conn *c)
 	if (sent || c->snd_nxt != c->snd_una)
 		wg_tcp_rearm(c);
 	else if (c->sndq_bytes > 0 && (!wg_tw_pending(&c->timer) ||
-		 (c->timer_kind != WG_TCPT_PERSIST && c->timer_kind != WG_TCPT_RTX)))
+		 (c->timer_kind != WG_TCPT_PERSIST && c->timer_kind != WG_TCPT_RTX &&
+		  c->timer_kind != WG_TCPT_TLP)))
 		wg_tcp_rearm(c);   /* zero window, or no buffer to send from */
 ack:
 	if ((c->flags & WG_TCPF_ACK_NOW) && c->state != WG_TCP_CLOSED)

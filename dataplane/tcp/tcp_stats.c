@@ -18,6 +18,8 @@ static const struct {
 	S(bad_hdr), S(bad_opts), S(no_conn), S(paws_drops), S(out_of_window), S(ack_too_new),
 	S(ack_too_old), S(dup_data), S(ooo_segs), S(zero_window_probes), S(keepalive_probes),
 	S(timeouts), S(conn_alloc_fail), S(timewait_recycled), S(mbuf_alloc_fail), S(no_arp), S(mem_pressure),
+	S(sack_recoveries), S(sack_rexmit_segs), S(dsack_rcvd), S(sack_bad_blocks), S(sack_reneged),
+	S(tlp_probes), S(tlp_recoveries),
 	R(queued), R(dup_bytes), R(overlap_mismatch), R(trimmed_window), R(full_drops),
 };
 

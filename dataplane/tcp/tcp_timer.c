@@ -33,6 +33,28 @@ rto_ms(const struct wg_tcp_conn *c)
 	return (wg_rto_timeout(&c->rto) + 999) / 1000;
 }
 
+/* RFC 8985 7.2: a tail loss probe before the RTO, for a SACK connection
+ * with an RTT sample, out of recovery, with no probe out yet. */
+static bool
+tlp_allowed(const struct wg_tcp_conn *c)
+{
+	return (c->flags & (WG_TCPF_SACK | WG_TCPF_FASTREC | WG_TCPF_LOSSREC | WG_TCPF_TLP)) ==
+	       WG_TCPF_SACK && c->rto.srtt_us != 0 && c->snd_wnd != 0 &&
+	       c->state >= WG_TCP_ESTABLISHED;
+}
+
+/* PTO = 2 * SRTT, at least 10 ms; a lone segment may sit in the peer's
+ * delayed-ACK timer (up to 200 ms); never later than the RTO. */
+static uint64_t
+pto_ms(const struct wg_tcp_conn *c)
+{
+	uint64_t pto = RTE_MAX((2ull * c->rto.srtt_us + 999) / 1000, 10ull);
+
+	if (c->snd_max - c->snd_una <= c->mss)
+		pto += 200;
+	return RTE_MIN(pto, rto_ms(c));
+}
+
 /* Pick the main timer after any change of what is outstanding. */
 void
 wg_tcp_rearm(struct wg_tcp_conn *c)
@@ -41,7 +63,13 @@ wg_tcp_rearm(struct wg_tcp_conn *c)
 
 	if (c->state == WG_TCP_TIME_WAIT || c->state == WG_TCP_CLOSED)
 		return;
-	if (c->snd_nxt != c->snd_una || c->state == WG_TCP_SYN_RCVD ||
+	if (c->snd_nxt != c->snd_una && tlp_allowed(c)) {
+		/* a running probe or retransmission timer stays (RFC 6298
+		 * 5.1); an ACK that moved snd_una stopped it first */
+		if (!wg_tw_pending(&c->timer) ||
+		    (c->timer_kind != WG_TCPT_TLP && c->timer_kind != WG_TCPT_RTX))
+			wg_tcp_timer_set(c, WG_TCPT_TLP, pto_ms(c));
+	} else if (c->snd_nxt != c->snd_una || c->state == WG_TCP_SYN_RCVD ||
 	    c->state == WG_TCP_SYN_SENT) {
 		/* RFC 6298 5.1: running timers are not restarted by new sends */
 		if (c->timer_kind != WG_TCPT_RTX || !wg_tw_pending(&c->timer))
@@ -146,6 +174,7 @@ on_rtx(struct wg_tcp_conn *c)
 	uint32_t flight = c->snd_max - c->snd_una;
 	uint32_t limit = (c->state == WG_TCP_SYN_RCVD || c->state == WG_TCP_SYN_SENT) ?
 			 ctx->conf.syn_retries : ctx->conf.max_retries;
+	bool was_fastrec;
 
 	ctx->st.rto_expired++;
 	if (++c->retries > limit) {
@@ -157,7 +186,8 @@ on_rtx(struct wg_tcp_conn *c)
 		return;
 	}
 	wg_rto_backoff(&c->rto);
-	c->flags &= ~(WG_TCPF_RTT_TIMING | WG_TCPF_FASTREC);
+	was_fastrec = (c->flags & WG_TCPF_FASTREC) != 0;
+	c->flags &= ~(WG_TCPF_RTT_TIMING | WG_TCPF_FASTREC | WG_TCPF_TLP);
 	c->dupacks = 0;
 	if (c->state == WG_TCP_SYN_RCVD) {
 		wg_tcp_xmit(c, TCP_SYN | TCP_ACK, c->iss, 0);
@@ -176,12 +206,26 @@ on_rtx(struct wg_tcp_conn *c)
 		wg_tcp_timer_set(c, WG_TCPT_PERSIST, rto_ms(c));
 		return;
 	} else {
-		/* RFC 5681 3.1: loss → slow start from one segment */
-		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		/* RFC 5681 3.1: loss → slow start from one segment. ssthresh
+		 * is halved once per loss event: not again when the timeout
+		 * cuts a fast recovery short (it was halved on entry) or
+		 * repeats one (RFC 5681 7: held constant) */
+		if (!was_fastrec && !(c->flags & WG_TCPF_LOSSREC))
+			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
 		c->cwnd = c->mss;
 		c->snd_nxt = c->snd_una;
 		c->recover = c->snd_max;
-		ctx->st.retrans_segs++;
+		c->flags |= WG_TCPF_LOSSREC;
+		/* The scoreboard is kept, as Linux does, not cleared as RFC
+		 * 6675 5.1 suggests: under heavy loss timeouts are mostly
+		 * retransmissions lost again, and clearing would resend up
+		 * to a window of data the peer holds. What the clearing
+		 * guards against, a receiver that reneges, wg_sack_ack()
+		 * detects: the first resent hole brings an ACK that lands
+		 * on SACKed data. Everything not SACKed counts as lost (the
+		 * output's go-back-N from snd_una skips only SACKed bytes). */
+		c->sack.high_rxt = c->snd_una;
+		c->sack.lost_end = c->snd_una;
 		wg_tcp_output(c);
 	}
 	wg_tcp_timer_set(c, WG_TCPT_RTX, rto_ms(c));
@@ -196,6 +240,11 @@ main_timer(struct wg_tcp_conn *c)
 	switch (c->timer_kind) {
 	case WG_TCPT_RTX:
 		on_rtx(c);
+		break;
+	case WG_TCPT_TLP:
+		/* RFC 8985 7.3: one probe, then the RTO as usual */
+		wg_tcp_send_tlp(c);
+		wg_tcp_timer_set(c, WG_TCPT_RTX, rto_ms(c));
 		break;
 	case WG_TCPT_PERSIST:
 		/* a peer that shut its window and went away must not hold the

@@ -29,7 +29,9 @@
  *          (int8); [3] ack delta (int8); [4] window (< 16 as is, else
  *          * 257); [5] low nibble payload length (a table up to 1460),
  *          bit 4 timestamps, bit 5 SACK (blocks, or SACK-permitted on a
- *          SYN), bit 6 MSS+WS on a SYN, bit 7 a timestamp from the past;
+ *          SYN), bit 6 MSS+WS on a SYN (on other segments with bit 5:
+ *          SACK blocks in whole segments above snd_una, see sack_blocks),
+ *          bit 7 a timestamp from the past;
  *          [6] bit 0 bad checksum, 1 checksum-good hint (no software
  *          check), 2 corrupt payload, 3 bad data offset, 4 raw option
  *          bytes, 5-6 ack delta scale; [7] bits 0-1 ack base (snd_max,
@@ -80,6 +82,7 @@
 #include "tcp_impl.h"
 #include "tcp_opts.h"
 #include "tcp_reass.h"
+#include "tcp_sack.h"
 #include "timer_wheel.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -321,6 +324,13 @@ tx(void *arg, unsigned int port, struct rte_mbuf *m)
 		check(seq_ge(seq, c->snd_una));
 		check(seq_le(seq + len, c->snd_una + c->sndq_bytes));
 		check(len <= c->mss);
+		/* options come out of the MSS (RFC 9293 3.7.1): timestamps
+		 * were taken off c->mss already, SACK blocks off the payload */
+		check(hl - 20 + len <= (unsigned int)c->mss + ((c->flags & WG_TCPF_TS) ? 12 : 0));
+		/* never a byte the peer SACKed (as far as the scoreboard knows) */
+		for (k = 0; k < c->sack.n; k++)
+			check(!(seq_lt(seq, c->sack.r[k].end) &&
+				seq_gt(seq + len, c->sack.r[k].start)));
 		if (!tainted && c->lport == rte_cpu_to_be_16(ECHO_PORT)) {
 			for (k = 0; k < len; k++)
 				check(pay[k] == peer_byte(c->irs + 1 + off + k));
@@ -515,6 +525,46 @@ static const struct wg_tcp_ops app_ops = {
 
 /* ---- invariants ---- */
 
+/* The scoreboard: sorted, disjoint ranges with gaps between them, all
+ * inside what is outstanding, their byte count right; the recovery
+ * variables inside the send sequence space. */
+static void
+check_sack(const struct wg_tcp_conn *c)
+{
+	const struct wg_tcp_sack *sb = &c->sack;
+	uint32_t sum = 0;
+	unsigned int i;
+
+	check(sb->n <= WG_TCP_SACK_RANGES);
+	if (!(c->flags & WG_TCPF_SACK)) {
+		check(sb->n == 0 && sb->sacked == 0);
+		return;
+	}
+	for (i = 0; i < sb->n; i++) {
+		check(seq_lt(sb->r[i].start, sb->r[i].end));
+		check(seq_gt(sb->r[i].start, c->snd_una) && seq_le(sb->r[i].end, c->snd_max));
+		if (i > 0)
+			check(seq_lt(sb->r[i - 1].end, sb->r[i].start));
+		sum += sb->r[i].end - sb->r[i].start;
+	}
+	check(sum == sb->sacked);
+	check(sb->sacked <= c->snd_max - c->snd_una);
+	if (c->state >= WG_TCP_ESTABLISHED) {
+		check(seq_ge(sb->high_rxt, c->iss) && seq_le(sb->high_rxt, c->snd_max));
+		check(seq_ge(sb->lost_end, c->iss) && seq_le(sb->lost_end, c->snd_max));
+	}
+	check((c->flags & (WG_TCPF_FASTREC | WG_TCPF_LOSSREC)) !=
+	      (WG_TCPF_FASTREC | WG_TCPF_LOSSREC));
+	check(!((c->flags & WG_TCPF_TLP) && (c->flags & WG_TCPF_FASTREC)));
+	if (c->flags & WG_TCPF_TLP)
+		check(seq_le(sb->tlp_high, c->snd_max));
+	if (c->timer_kind == WG_TCPT_TLP)
+		check(c->flags & WG_TCPF_SACK);
+	/* SACK recovery resends by high_rxt, sends new data at snd_max */
+	if (c->flags & WG_TCPF_FASTREC)
+		check(c->snd_nxt == c->snd_max);
+}
+
 static void
 check_conn(struct wg_tcp_conn *c)
 {
@@ -559,7 +609,8 @@ check_conn(struct wg_tcp_conn *c)
 	} else if (c->state == WG_TCP_SYN_SENT || c->state == WG_TCP_SYN_RCVD) {
 		check(c->timer_kind == WG_TCPT_RTX && wg_tw_pending(&c->timer));
 	} else if (outstanding) {
-		check((c->timer_kind == WG_TCPT_RTX || c->timer_kind == WG_TCPT_PERSIST) &&
+		check((c->timer_kind == WG_TCPT_RTX || c->timer_kind == WG_TCPT_PERSIST ||
+		       c->timer_kind == WG_TCPT_TLP) &&
 		      wg_tw_pending(&c->timer));
 	} else if (c->state == WG_TCP_FIN_WAIT_2) {
 		check(c->timer_kind == WG_TCPT_TIMEWAIT && wg_tw_pending(&c->timer));
@@ -567,6 +618,7 @@ check_conn(struct wg_tcp_conn *c)
 	if (wg_tw_pending(&c->timer))
 		check(c->timer_kind != WG_TCPT_NONE);
 	check(!(c->flags & WG_TCPF_KILL));
+	check_sack(c);
 	check(c->snd_wscale <= WG_TCP_MAX_WSCALE && c->rcv_wscale <= WG_TCP_OUR_WSCALE_MAX);
 	check(c->mss >= 52);
 }
@@ -629,6 +681,42 @@ static const uint16_t len_table[16] = {
 static const uint32_t scale_table[4] = { 1, 64, 1460, 65536 };
 static const uint16_t mss_table[4] = { 0, 536, 1460, 9000 };
 
+/* SACK blocks a receiver missing some of our segments would send: whole
+ * segments counted from our snd_una (1 to 14 up, 1 to 4 long), and now and
+ * then a D-SACK below it or a block past what was sent - so the sender's
+ * scoreboard, loss detection and recovery see real shapes, not only junk. */
+static void
+sack_blocks(const struct peer *p, const uint8_t *op, uint32_t ack, struct wg_tcp_opts *o)
+{
+	struct wg_tcp_conn *c = conn_of_peer(p);
+	uint32_t base = c != NULL ? c->snd_una : ack, unit = c != NULL ? c->mss : 1460;
+	uint64_t x = 0, r;
+	unsigned int k;
+
+	memcpy(&x, op, 8);
+	r = x * 0x9e3779b97f4a7c15ull;
+	r ^= r >> 29;
+	o->flags |= WG_TCPOPT_F_SACK;
+	o->n_sack = (uint8_t)(1 + (r & 3));
+	r >>= 2;
+	for (k = 0; k < o->n_sack; k++, r >>= 6) {
+		uint32_t a = r & 15, b = (r >> 4) & 3;
+
+		if (a == 0) {
+			/* a D-SACK: a segment already ACKed */
+			o->sack[k].start = base - (b + 1) * unit;
+			o->sack[k].end = o->sack[k].start + unit;
+		} else if (a == 15 && c != NULL) {
+			/* beyond snd_max: forged or broken */
+			o->sack[k].start = c->snd_max - unit / 2;
+			o->sack[k].end = c->snd_max + (b + 1) * unit;
+		} else {
+			o->sack[k].start = base + a * unit;
+			o->sack[k].end = o->sack[k].start + (b + 1) * unit;
+		}
+	}
+}
+
 static void
 peer_segment(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const uint8_t *op,
 	     uint32_t len)
@@ -665,13 +753,15 @@ peer_segment(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd, const uint
 		}
 		olen = wg_tcp_opts_build_syn(optbuf, &o);
 	} else {
-		if (op[5] & 0x20) {
+		if ((op[5] & 0x60) == 0x20) {
 			o.flags |= WG_TCPOPT_F_SACK;
 			o.n_sack = 2;
 			o.sack[0].start = ack + (uint32_t)op[2] * 8;
 			o.sack[0].end = o.sack[0].start + 1 + op[3] * 4u;
 			o.sack[1].start = ack - 100;
 			o.sack[1].end = ack + 5000;
+		} else if (op[5] & 0x20) {
+			sack_blocks(p, op, ack, &o);
 		}
 		olen = wg_tcp_opts_build(optbuf, &o);
 	}

@@ -26,6 +26,7 @@
 #include "svc.h"
 #include "tcp.h"
 #include "tcp_opts.h"
+#include "tcp_sack.h"
 
 #define PEER_IP   (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 1)
 #define OUR_IP    (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 2)
@@ -72,6 +73,7 @@ static struct wg_tcp_conn *app_conn;
 static bool hold;                 /* on_data keeps the bytes: no wg_tcp_recv_done */
 static uint32_t held;             /* bytes kept that way */
 static int data_action;           /* ACT_*, inside on_data */
+static const struct wg_tcp_conn *sack_watch; /* tx() checks nothing it sends is SACKed */
 static int connect_fail_action;   /* ACT_*, inside on_connect(err < 0) */
 static struct rte_mbuf *pending_tx; /* on_writable sends it */
 
@@ -93,6 +95,8 @@ tx(void *arg, unsigned int port, struct rte_mbuf *m)
 	assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, th), 0);
 	assert_memory_equal(f, peer_mac, 6);
 	assert_int_equal(ip->src_addr, rte_cpu_to_be_32(OUR_IP));
+	/* options come out of the MSS, never on top of it */
+	assert_true(rte_be_to_cpu_16(ip->total_length) <= ifc.mtu);
 	assert_int_equal(ip->dst_addr, rte_cpu_to_be_32(PEER_IP));
 	o->sport = rte_be_to_cpu_16(th->src_port);
 	o->dport = rte_be_to_cpu_16(th->dst_port);
@@ -105,6 +109,14 @@ tx(void *arg, unsigned int port, struct rte_mbuf *m)
 					   (o->flags & RTE_TCP_SYN_FLAG) != 0, &o->opts), 0);
 	assert_true(o->len <= sizeof(o->data));
 	memcpy(o->data, (const uint8_t *)th + hl, o->len);
+	if (sack_watch != NULL && o->len > 0) {
+		unsigned int i;
+
+		/* never a byte the peer is known to hold (RFC 6675) */
+		for (i = 0; i < sack_watch->sack.n; i++)
+			assert_false((int32_t)(o->seq - sack_watch->sack.r[i].end) < 0 &&
+				     (int32_t)(o->seq + o->len - sack_watch->sack.r[i].start) > 0);
+	}
 	rte_pktmbuf_free(m);
 }
 
@@ -373,6 +385,7 @@ setup(void **state)
 	hold = false;
 	data_action = connect_fail_action = ACT_NONE;
 	pending_tx = NULL;
+	sack_watch = NULL;
 	peer_port = PEER_PORT;
 	our_port = ECHO_PORT;
 	return 0;
@@ -1966,6 +1979,794 @@ test_echo_small_sndbuf(void **state)
 	peer_send(F_ACK, 502 + sent, iss + 2 + rcvd, 65535, NULL, NULL, 0, false);
 	assert_int_equal(ctx.st.conns, 0);
 }
+/* ---- SACK-based loss recovery (RFC 6675, 6937) ---- */
+
+#define MSS_TS 1388u      /* the handshake's MSS 1400 less 12 bytes of timestamps */
+
+/* byte k of the stream the SACK tests send */
+static uint8_t
+pat(uint32_t k)
+{
+	return (uint8_t)(k * 31 + (k >> 8) * 7 + 1);
+}
+
+/* The app queues len stream bytes starting at stream offset off. */
+static void
+app_send_pat(struct wg_tcp_conn *c, uint32_t off, uint32_t len)
+{
+	struct rte_mbuf *head = NULL, *m;
+	uint32_t n, k;
+	uint8_t *d;
+
+	while (len > 0) {
+		n = RTE_MIN(len, 1000u);
+		m = rte_pktmbuf_alloc(pool);
+		assert_non_null(m);
+		d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+		assert_non_null(d);
+		for (k = 0; k < n; k++)
+			d[k] = pat(off + k);
+		if (head == NULL)
+			head = m;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, m), 0);
+		off += n;
+		len -= n;
+	}
+	assert_int_equal(wg_tcp_send(c, head), 0);
+}
+
+/* The peer (rcv_nxt 2) ACKs ack, with n SACK blocks given as [start, end)
+ * pairs in blk. */
+static void
+peer_sack(uint32_t ack, unsigned int n, const uint32_t *blk)
+{
+	struct wg_tcp_opts o;
+	unsigned int i;
+
+	memset(&o, 0, sizeof(o));
+	if (n > 0) {
+		o.flags = WG_TCPOPT_F_SACK;
+		o.n_sack = (uint8_t)n;
+		for (i = 0; i < n; i++) {
+			o.sack[i].start = blk[2 * i];
+			o.sack[i].end = blk[2 * i + 1];
+		}
+	}
+	peer_send(F_ACK, 2, ack, 502, n > 0 ? &o : NULL, NULL, 0, false);
+}
+
+/* out[i] carries stream bytes [seq - base, + len) exactly. */
+static void
+expect_data(unsigned int i, uint32_t base, uint32_t seq, uint32_t len)
+{
+	uint32_t k;
+
+	assert_true(i < n_out);
+	assert_int_equal(out[i].flags & ~F_PSH, F_ACK);
+	assert_int_equal(out[i].seq, seq);
+	assert_int_equal(out[i].len, len);
+	for (k = 0; k < len; k++)
+		assert_int_equal(out[i].data[k], pat(seq - base + k));
+}
+
+/* The scoreboard alone: merging, validation, D-SACK, reneging, and what
+ * RFC 6675 asks of it (IsLost, pipe, NextSeg). */
+static void
+test_sack_scoreboard(void **state)
+{
+	/* una 1000, max 11000 (ten segments of 1000) */
+	const uint32_t una = 1000, max = 11000, mss = 1000;
+	struct wg_tcp_sack sb;
+	struct wg_tcp_sack_block b[4];
+	struct wg_sack_verdict v;
+	uint32_t seq, len, room;
+	unsigned int i;
+
+	(void)state;
+	wg_sack_init(&sb, una);
+	/* two disjoint blocks, given out of order */
+	b[0] = (struct wg_tcp_sack_block){ 6000, 7000 };
+	b[1] = (struct wg_tcp_sack_block){ 3000, 4000 };
+	wg_sack_update(&sb, b, 2, una, una, max, &v);
+	assert_int_equal(v.added, 2000);
+	assert_int_equal(v.dsack, 0);
+	assert_int_equal(v.bad, 0);
+	assert_int_equal(sb.n, 2);
+	assert_int_equal(sb.r[0].start, 3000);
+	assert_int_equal(sb.r[1].start, 6000);
+	assert_int_equal(sb.sacked, 2000);
+	/* the same again: nothing new; overlapping both and the gap: one range */
+	wg_sack_update(&sb, b, 2, una, una, max, &v);
+	assert_int_equal(v.added, 0);
+	b[0] = (struct wg_tcp_sack_block){ 3500, 6500 };
+	wg_sack_update(&sb, b, 1, una, una, max, &v);
+	assert_int_equal(v.added, 2000);
+	assert_int_equal(sb.n, 1);
+	assert_int_equal(sb.r[0].start, 3000);
+	assert_int_equal(sb.r[0].end, 7000);
+	/* adjacent blocks merge */
+	b[0] = (struct wg_tcp_sack_block){ 7000, 8000 };
+	b[1] = (struct wg_tcp_sack_block){ 2000, 3000 };
+	wg_sack_update(&sb, b, 2, una, una, max, &v);
+	assert_int_equal(v.added, 2000);
+	assert_int_equal(sb.n, 1);
+	assert_int_equal(sb.r[0].start, 2000);
+	assert_int_equal(sb.r[0].end, 8000);
+	assert_int_equal(sb.sacked, 6000);
+	/* refused: beyond max, reaching down to una, empty, reversed; a
+	 * stale block wholly below una is ignored without complaint */
+	b[0] = (struct wg_tcp_sack_block){ 10000, 11001 };
+	b[1] = (struct wg_tcp_sack_block){ 1000, 1500 };
+	b[2] = (struct wg_tcp_sack_block){ 9000, 9000 };
+	b[3] = (struct wg_tcp_sack_block){ 9500, 9000 };
+	wg_sack_update(&sb, b, 4, una, una, max, &v);
+	assert_int_equal(v.bad, 4);
+	assert_int_equal(v.added, 0);
+	b[0] = (struct wg_tcp_sack_block){ 500, 900 };
+	b[1] = (struct wg_tcp_sack_block){ 500, 1000 };
+	wg_sack_update(&sb, b, 2, 800, una, max, &v);
+	/* first block below the ACK field: D-SACK (RFC 2883) */
+	assert_int_equal(v.dsack, 1);
+	assert_int_equal(v.bad, 0);
+	assert_int_equal(v.added, 0);
+	/* first block inside the second: D-SACK of SACKed data */
+	b[0] = (struct wg_tcp_sack_block){ 2000, 3000 };
+	b[1] = (struct wg_tcp_sack_block){ 2000, 8000 };
+	wg_sack_update(&sb, b, 2, una, una, max, &v);
+	assert_int_equal(v.dsack, 1);
+	assert_int_equal(v.added, 0);
+	assert_int_equal(sb.n, 1);
+	assert_int_equal(sb.sacked, 6000);
+
+	/* one range [2000, 8000): the hole [1000, 2000) has 6 segments
+	 * SACKed above it: lost; the tail [8000, 11000) has none */
+	assert_true(wg_sack_is_lost(&sb, una, 1000, mss));
+	assert_true(wg_sack_is_lost(&sb, una, 1999, mss));
+	assert_false(wg_sack_is_lost(&sb, una, 8000, mss));
+	/* pipe: the lost hole is out of the network, the tail in it */
+	assert_int_equal(wg_sack_pipe(&sb, una, max, mss), 3000);
+	assert_true(wg_sack_next_hole(&sb, una, max, mss, true, &seq, &len));
+	assert_int_equal(seq, 1000);
+	assert_int_equal(len, 1000);
+	/* resent: counted in the pipe again, not offered again; rule 3 has
+	 * nothing below the highest SACKed byte either */
+	sb.high_rxt = 2000;
+	assert_int_equal(wg_sack_pipe(&sb, una, max, mss), 4000);
+	assert_false(wg_sack_next_hole(&sb, una, max, mss, true, &seq, &len));
+	assert_false(wg_sack_next_hole(&sb, una, max, mss, false, &seq, &len));
+	/* rescue: the highest unSACKed segment */
+	assert_true(wg_sack_rescue_seg(&sb, una, max, mss, &seq, &len));
+	assert_int_equal(seq, 10000);
+	assert_int_equal(len, 1000);
+	/* skipping SACKed data: from 1500 the next range is 500 away; from
+	 * inside it, its end */
+	assert_int_equal(wg_sack_skip(&sb, 1500, &room), 1500);
+	assert_int_equal(room, 500);
+	assert_int_equal(wg_sack_skip(&sb, 2500, &room), 8000);
+	assert_int_equal(room, UINT32_MAX);
+	assert_int_equal(wg_sack_sacked_below(&sb, 5000), 3000);
+	assert_int_equal(wg_sack_sacked_below(&sb, 9000), 6000);
+
+	/* IsLost by count and by bytes: ranges [3000,3100) [5000,5100)
+	 * [7000,7100) - three SACKed segments above 1000 (however small),
+	 * two above 4000 and only 200 bytes: not lost */
+	wg_sack_init(&sb, una);
+	for (i = 0; i < 3; i++) {
+		b[0] = (struct wg_tcp_sack_block){ 3000 + 2000 * i, 3100 + 2000 * i };
+		wg_sack_update(&sb, b, 1, una, una, max, &v);
+	}
+	assert_int_equal(sb.n, 3);
+	assert_true(wg_sack_is_lost(&sb, una, 1000, mss));
+	assert_false(wg_sack_is_lost(&sb, una, 4000, mss));
+	/* the hole [3100, 5000) is not lost: rule 3 offers it, rule 1 not */
+	sb.high_rxt = 3000;
+	assert_false(wg_sack_next_hole(&sb, una, max, mss, true, &seq, &len));
+	assert_true(wg_sack_next_hole(&sb, una, max, mss, false, &seq, &len));
+	assert_int_equal(seq, 3100);
+	assert_int_equal(len, 1000);
+	/* ... unless below lost_end (NewReno's inference, entering recovery) */
+	sb.lost_end = 3101;
+	assert_true(wg_sack_is_lost(&sb, una, 3100, mss));
+	assert_true(wg_sack_next_hole(&sb, una, max, mss, true, &seq, &len));
+	assert_int_equal(seq, 3100);
+	/* a hole shorter than a segment: never into SACKed bytes */
+	sb.high_rxt = 4500;
+	assert_true(wg_sack_next_hole(&sb, una, max, mss, false, &seq, &len));
+	assert_int_equal(seq, 4500);
+	assert_int_equal(len, 500);
+
+	/* the cumulative ACK passes ranges: they go, the rest stays */
+	assert_false(wg_sack_ack(&sb, 4000));
+	assert_int_equal(sb.n, 2);
+	assert_int_equal(sb.sacked, 200);
+	assert_int_equal(sb.high_rxt, 4500);
+	/* ... and lands on a SACKed range: the receiver reneged */
+	assert_true(wg_sack_ack(&sb, 5000));
+	assert_int_equal(sb.n, 0);
+	assert_int_equal(sb.sacked, 0);
+
+	/* bounded: more disjoint ranges than fit keep the lowest ones */
+	wg_sack_init(&sb, 0);
+	for (i = 0; i < WG_TCP_SACK_RANGES + 4; i++) {
+		b[0] = (struct wg_tcp_sack_block){ 1000 + 200 * (WG_TCP_SACK_RANGES + 4 - i),
+						   1100 + 200 * (WG_TCP_SACK_RANGES + 4 - i) };
+		wg_sack_update(&sb, b, 1, 0, 0, 100000, &v);
+		assert_int_equal(v.added, 100);
+	}
+	assert_int_equal(sb.n, WG_TCP_SACK_RANGES);
+	assert_int_equal(sb.sacked, 100 * WG_TCP_SACK_RANGES);
+	assert_int_equal(sb.r[0].start, 1200);
+	for (i = 1; i < sb.n; i++)
+		assert_int_equal(sb.r[i].start, sb.r[i - 1].start + 200);
+	/* a new range above them all is dropped rather than one below */
+	b[0] = (struct wg_tcp_sack_block){ 90000, 90100 };
+	wg_sack_update(&sb, b, 1, 0, 0, 100000, &v);
+	assert_int_equal(v.added, 0);
+	assert_int_equal(sb.r[sb.n - 1].start, 1200 + 200 * (WG_TCP_SACK_RANGES - 1));
+	/* modulo 2^32: ranges across the wrap */
+	wg_sack_init(&sb, 0xfffff000u);
+	b[0] = (struct wg_tcp_sack_block){ 0xfffffc00u, 0x400 };
+	b[1] = (struct wg_tcp_sack_block){ 0x800, 0xc00 };
+	wg_sack_update(&sb, b, 2, 0xfffff000u, 0xfffff000u, 0x1000, &v);
+	assert_int_equal(v.added, 0x800 + 0x400);
+	assert_int_equal(sb.r[0].start, 0xfffffc00u);
+	assert_int_equal(wg_sack_skip(&sb, 0xfffffe00u, &room), 0x400);
+	assert_int_equal(room, 0x400);
+	assert_false(wg_sack_ack(&sb, 0x400));
+	assert_int_equal(sb.n, 1);
+	assert_int_equal(sb.sacked, 0x400);
+}
+
+/* Ten segments out, the second and fifth lost; the peer SACKs everything
+ * else segment by segment. Recovery starts on the third duplicate ACK,
+ * both holes are resent - each once, never a SACKed byte - PRR paces the
+ * retransmissions (hand-computed cwnd at every step), and recovery ends
+ * at the recovery point with cwnd = ssthresh. */
+static void
+test_sack_two_holes(void **state)
+{
+	uint32_t una0, blk[6];
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake(1) + 1;
+	sack_watch = app_conn;
+	assert_true(app_conn->flags & WG_TCPF_SACK);
+	assert_int_equal(app_conn->mss, m);
+	app_send_pat(app_conn, 0, 10 * m);
+	assert_int_equal(n_out, 10);
+	/* segment 0 arrives */
+	peer_sack(S(1), 0, NULL);
+	assert_int_equal(app_conn->cwnd, 11 * m);
+	/* 2 and 3: duplicate ACKs with SACK, nothing sent (nothing new queued) */
+	n_out = 0;
+	blk[0] = S(2); blk[1] = S(3);
+	peer_sack(S(1), 1, blk);
+	blk[1] = S(4);
+	peer_sack(S(1), 1, blk);
+	assert_int_equal(app_conn->dupacks, 2);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(n_out, 0);
+	/* 5: the third; the hole at 1 has 3 segments SACKed above it */
+	blk[0] = S(5); blk[1] = S(6); blk[2] = S(2); blk[3] = S(4);
+	peer_sack(S(1), 2, blk);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+	assert_int_equal(ctx.st.fast_retrans, 1);
+	assert_int_equal(app_conn->recover, S(10));
+	assert_int_equal(app_conn->ssthresh, 9 * m / 2);
+	assert_int_equal(app_conn->sack.recover_fs, 9 * m);
+	/* pipe: hole 1 lost (0), hole 4 not yet (m), tail 6..9 (4 m); over
+	 * ssthresh, so PRR proportional: ceil(m * ssthresh / RecoverFS) =
+	 * m / 2 - raised to a whole segment, as the first retransmission
+	 * always goes */
+	assert_int_equal(app_conn->cwnd, 6 * m);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(1), m);
+	assert_int_equal(app_conn->sack.prr_out, m);
+	assert_int_equal(app_conn->sack.high_rxt, S(2));
+	/* 6: pipe 5 m (the retransmission counts), ceil(2m/2) - m = 0 */
+	n_out = 0;
+	blk[1] = S(7);
+	peer_sack(S(1), 2, blk);
+	assert_int_equal(app_conn->sack.prr_delivered, 2 * m);
+	assert_int_equal(app_conn->cwnd, 5 * m);
+	assert_int_equal(n_out, 0);
+	/* 7: now 3 segments above hole 4 - lost; pipe 3 m <= ssthresh:
+	 * slow-start reduction bound, min(ssthresh - pipe, 2m + m) */
+	blk[1] = S(8);
+	peer_sack(S(1), 2, blk);
+	assert_int_equal(app_conn->cwnd, 3 * m + (9 * m / 2 - 3 * m));
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(4), m);
+	assert_int_equal(app_conn->sack.prr_out, 2 * m);
+	/* 8, 9: nothing left to send - no rescue before the cumulative ACK
+	 * moves, no new data */
+	n_out = 0;
+	blk[1] = S(9);
+	peer_sack(S(1), 2, blk);
+	blk[1] = S(10);
+	peer_sack(S(1), 2, blk);
+	assert_int_equal(n_out, 0);
+	/* the retransmitted 1 arrives: a partial ACK up to hole 4 */
+	blk[0] = S(5); blk[1] = S(10);
+	peer_sack(S(4), 1, blk);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->sack.n, 1);
+	assert_int_equal(n_out, 0);
+	/* and 4: full ACK, out of recovery at ssthresh */
+	peer_sack(S(10), 0, NULL);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->cwnd, app_conn->ssthresh);
+	assert_int_equal(app_conn->sack.n, 0);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	assert_int_equal(ctx.st.sack_rexmit_segs, 2);
+	assert_int_equal(ctx.st.retrans_segs, 2);
+	assert_int_equal(ctx.st.rto_expired, 0);
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+#undef S
+}
+
+/* PRR with data waiting: one segment (the first) lost out of ten, twenty
+ * queued. After the retransmission PRR sends nothing while pipe is above
+ * ssthresh, then exactly one new segment per segment delivered: the
+ * flight settles at ssthresh instead of dropping to nothing (RFC 6937). */
+static void
+test_sack_prr_new_data(void **state)
+{
+	uint32_t una0, blk[2], k;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake(1) + 1;
+	sack_watch = app_conn;
+	app_send_pat(app_conn, 0, 20 * m);
+	assert_int_equal(n_out, 10);
+	n_out = 0;
+	blk[0] = S(1);
+	/* 1 and 2 SACKed: 2 duplicates */
+	for (k = 1; k <= 2; k++) {
+		blk[1] = S(k + 1);
+		peer_sack(S(0), 1, blk);
+	}
+	/* limited transmit: SACKed bytes left the network, so the window
+	 * took one new segment per SACKed one */
+	assert_int_equal(n_out, 2);
+	expect_data(0, una0, S(10), m);
+	expect_data(1, una0, S(11), m);
+	/* 3: recovery; flight 12 m, ssthresh 6 m; pipe 9 m */
+	n_out = 0;
+	blk[1] = S(4);
+	peer_sack(S(0), 1, blk);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->ssthresh, 6 * m);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(0), m);
+	/* 4 .. 11 SACKed one by one. Over ssthresh (pipe 8 m, 7 m, 7 m):
+	 * proportional, ceil(delivered / 2) - prr_out, so one new segment
+	 * for two delivered; at ssthresh (6 m) nothing; below it, the
+	 * slow-start bound keeps the pipe at ssthresh: one per ACK */
+	for (k = 4; k <= 11; k++) {
+		static const unsigned int sends[] = { 0, 1, 0, 0, 1, 1, 1, 1 };
+
+		n_out = 0;
+		blk[1] = S(k + 1);
+		peer_sack(S(0), 1, blk);
+		assert_int_equal(app_conn->sack.prr_delivered, (k - 2) * m);
+		assert_int_equal(n_out, sends[k - 4]);
+		if (n_out == 1)
+			expect_data(0, una0, app_conn->snd_max - m, m);
+		assert_true(wg_sack_pipe(&app_conn->sack, app_conn->snd_una, app_conn->snd_max,
+					 m) <= (k < 8 ? 8 : 6) * m);
+	}
+	assert_int_equal(app_conn->snd_max, S(17));
+	/* the retransmission and five new segments */
+	assert_int_equal(app_conn->sack.prr_out, 6 * m);
+	/* every segment was sent once, the first twice; nothing SACKed again */
+	assert_int_equal(ctx.st.retrans_segs, 1);
+	assert_int_equal(ctx.st.sack_rexmit_segs, 1);
+	/* the retransmission arrives: out of recovery */
+	peer_sack(S(12), 0, NULL);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->cwnd, 6 * m);
+#undef S
+}
+
+/* The retransmissions of a recovery are lost too: the timeout ends it.
+ * The scoreboard is kept: the go-back-N from snd_una resends the holes
+ * only, at one segment and then slow start; ssthresh is not cut again
+ * (neither by this timeout nor the next), and duplicate ACKs start no new
+ * recovery before snd_una reaches the recovery point. */
+static void
+test_sack_rto_in_recovery(void **state)
+{
+	uint32_t una0, blk[4], k, ss;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake(1) + 1;
+	sack_watch = app_conn;
+	app_send_pat(app_conn, 0, 10 * m);
+	peer_sack(S(1), 0, NULL);
+	/* 2, 3, 5 .. 9 arrive; 1 and 4 are lost, and so are both resends */
+	blk[0] = S(2); blk[1] = S(4);
+	peer_sack(S(1), 1, blk);
+	n_out = 0;
+	for (k = 5; k <= 9; k++) {
+		blk[0] = S(5); blk[1] = S(k + 1); blk[2] = S(2); blk[3] = S(4);
+		peer_sack(S(1), 2, blk);
+	}
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+	assert_int_equal(n_out, 2);
+	expect_data(0, una0, S(1), m);
+	expect_data(1, una0, S(4), m);
+	ss = app_conn->ssthresh;
+	assert_int_equal(ss, 9 * m / 2);
+	/* the timeout: segment 1 alone (cwnd one segment) */
+	n_out = 0;
+	wait_out(2000);
+	assert_int_equal(ctx.st.rto_expired, 1);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_true(app_conn->flags & WG_TCPF_LOSSREC);
+	assert_int_equal(app_conn->sack.n, 2);
+	assert_int_equal(app_conn->cwnd, m);
+	assert_int_equal(app_conn->ssthresh, ss);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(1), m);
+	/* it arrives: up to hole 4, which goes next; SACKed 5 .. 9 do not */
+	n_out = 0;
+	blk[0] = S(5); blk[1] = S(10);
+	peer_sack(S(4), 1, blk);
+	assert_int_equal(app_conn->cwnd, 3 * m);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(4), m);
+	assert_int_equal(app_conn->snd_nxt, S(10));
+	/* lost again: the second timeout resends 4 alone, ssthresh held
+	 * although the flight is now 6 segments */
+	n_out = 0;
+	wait_out(2000);
+	assert_int_equal(ctx.st.rto_expired, 2);
+	assert_int_equal(app_conn->ssthresh, ss);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(4), m);
+	/* duplicate ACKs meanwhile: no fast recovery before the point */
+	for (k = 0; k < 4; k++)
+		peer_sack(S(4), 0, NULL);
+	assert_true(app_conn->dupacks >= 3);
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+	assert_int_equal(ctx.st.fast_retrans, 1);
+	assert_int_equal(n_out, 1);
+	peer_sack(S(10), 0, NULL);
+	assert_false(app_conn->flags & WG_TCPF_LOSSREC);
+	assert_int_equal(app_conn->snd_una, app_conn->snd_max);
+	assert_int_equal(app_conn->sack.n, 0);
+	/* 1 and 4 in recovery, 1 and 4 after the first timeout, 4 after
+	 * the second */
+	assert_int_equal(ctx.st.retrans_segs, 5);
+#undef S
+}
+
+/* A receiver that drops data it SACKed (reneging): its cumulative ACK
+ * lands on a SACKed range. The scoreboard is cleared and the data it
+ * dropped is sent again instead of waiting for ever. D-SACKs and forged
+ * blocks from the peer are counted and change nothing. */
+static void
+test_sack_renege_dsack(void **state)
+{
+	uint32_t una0, blk[4];
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake(1) + 1;
+	sack_watch = app_conn;
+	app_send_pat(app_conn, 0, 5 * m);
+	/* blocks beyond what was sent, or reaching below snd_una: refused */
+	blk[0] = S(4); blk[1] = S(6);
+	blk[2] = S(0); blk[3] = S(2);
+	peer_sack(S(0), 2, blk);
+	assert_int_equal(ctx.st.sack_bad_blocks, 2);
+	assert_int_equal(app_conn->sack.n, 0);
+	assert_int_equal(app_conn->dupacks, 0);
+	/* 0 lost, 1 .. 3 SACKed: recovery resends 0 */
+	n_out = 0;
+	blk[0] = S(1); blk[1] = S(2);
+	peer_sack(S(0), 1, blk);
+	blk[1] = S(3);
+	peer_sack(S(0), 1, blk);
+	blk[1] = S(4);
+	peer_sack(S(0), 1, blk);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(0), m);
+	/* the peer got 0 but forgot 1 .. 3: ACK 1 with nothing SACKed */
+	n_out = 0;
+	peer_sack(S(1), 0, NULL);
+	assert_int_equal(ctx.st.sack_reneged, 1);
+	assert_int_equal(app_conn->sack.n, 0);
+	/* PRR has nothing to send on (no ACK is coming): a short timeout,
+	 * 10 ms rather than the 200 ms RTO, resends from snd_una */
+	assert_int_equal(n_out, 0);
+	assert_true(wait_out(50) <= 11);
+	assert_int_equal(ctx.st.rto_expired, 1);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(1), m);
+	/* a D-SACK for the duplicate of 0 it received: counted, no dupack */
+	n_out = 0;
+	blk[0] = S(0); blk[1] = S(1);
+	peer_sack(S(2), 1, blk);
+	assert_int_equal(ctx.st.dsack_rcvd, 1);
+	assert_int_equal(app_conn->sack.n, 0);
+	peer_sack(S(5), 0, NULL);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+#undef S
+}
+
+/* A peer without SACK-permitted: SACK blocks it sends anyway are ignored,
+ * loss recovery is NewReno's (a partial ACK resends the next hole). */
+static void
+test_newreno_without_sack(void **state)
+{
+	const struct wg_tcp_opts nosack = {
+		.flags = WG_TCPOPT_F_MSS | WG_TCPOPT_F_WSCALE | WG_TCPOPT_F_TS,
+		.mss = 1400, .wscale = 7, .ts_val = 1000,
+	};
+	const struct wg_tcp_opts ack_opts = { .flags = WG_TCPOPT_F_TS, .ts_val = 1001 };
+	uint32_t una0, blk[2], k;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	peer_send(F_SYN, 1, 0, 64240, &nosack, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	assert_false(out[0].opts.flags & WG_TCPOPT_F_SACK_PERM);
+	una0 = out[0].seq + 1;
+	peer_send(F_ACK, 2, una0, 502, &ack_opts, NULL, 0, false);
+	assert_non_null(app_conn);
+	assert_false(app_conn->flags & WG_TCPF_SACK);
+	n_out = 0;
+	app_send_pat(app_conn, 0, 6 * m);
+	assert_int_equal(n_out, 6);
+	/* 0 and 2 lost; three duplicate ACKs (with blocks it should not send) */
+	n_out = 0;
+	blk[0] = S(1);
+	for (k = 0; k < 3; k++) {
+		blk[1] = S(2);
+		peer_sack(S(0), 1, blk);
+	}
+	assert_int_equal(app_conn->sack.n, 0);
+	assert_int_equal(ctx.st.fast_retrans, 1);
+	assert_int_equal(ctx.st.sack_recoveries, 0);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(0), m);
+	/* partial ACK up to 2: resent at once */
+	n_out = 0;
+	peer_sack(S(2), 0, NULL);
+	assert_true(n_out >= 1);
+	expect_data(0, una0, S(2), m);
+	peer_sack(S(6), 0, NULL);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	assert_int_equal(ctx.st.sack_rexmit_segs, 0);
+	assert_int_equal(ctx.st.dsack_rcvd + ctx.st.sack_bad_blocks, 0);
+#undef S
+}
+
+/* Random losses over a long transfer: the peer is a real receiver (it
+ * keeps what arrives, ACKs cumulatively and SACKs the rest, at most three
+ * blocks, the newest first); every tenth-or-so segment is lost, at random,
+ * retransmissions included. No segment ever carries a byte the scoreboard
+ * holds as SACKed when it is sent (tx() checks, sack_watch), the stream
+ * arrives whole, and timeouts are the exception. */
+static void
+test_sack_random_loss(void **state)
+{
+	static uint8_t have[1 << 20];
+	const uint32_t total = 600 * 1000, m = MSS_TS;
+	uint32_t una0, rcv = 0, queued = 0, seed = 12345, i, j, k, sent_bytes = 0;
+	unsigned int start = 0, n;
+
+	(void)state;
+	memset(have, 0, sizeof(have));
+	ctx.conf.snd_buf = 64 * 1024;
+	una0 = handshake(1) + 1;
+	sack_watch = app_conn;
+	n_out = 0;
+	for (k = 0; k < 200000 && rcv < total; k++) {
+		uint32_t blk[6], nb, s, e;
+
+		if (queued < total && wg_tcp_send_space(app_conn) >= 1000) {
+			uint32_t q = RTE_MIN(total - queued, wg_tcp_send_space(app_conn));
+
+			app_send_pat(app_conn, queued, q);
+			queued += q;
+		}
+		n = n_out;
+		if (n == start) {
+			advance(1);
+			continue;
+		}
+		for (i = start; i < n; i++) {
+			uint32_t off = out[i].seq - una0;
+
+			if (out[i].len == 0)
+				continue;
+			sent_bytes += out[i].len;
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 10 == 0)
+				continue;               /* lost */
+			for (j = 0; j < out[i].len; j++) {
+				assert_int_equal(out[i].data[j], pat(off + j));
+				have[off + j] = 1;
+			}
+			/* the receiver's ACK: cumulative, plus the block
+			 * holding this segment and up to two below it */
+			while (rcv < total && have[rcv])
+				rcv++;
+			s = off;
+			e = off + out[i].len;
+			nb = 0;
+			if (s > rcv) {
+				while (s > rcv && have[s - 1])
+					s--;
+				while (e < total && have[e])
+					e++;
+				blk[nb * 2] = una0 + s;
+				blk[nb * 2 + 1] = una0 + e;
+				nb++;
+			}
+			for (j = s; j > rcv && nb < 3; ) {
+				uint32_t be;
+
+				while (j > rcv && !have[j - 1])
+					j--;
+				if (j == rcv)
+					break;
+				be = j;
+				while (j > rcv && have[j - 1])
+					j--;
+				blk[nb * 2] = una0 + j;
+				blk[nb * 2 + 1] = una0 + be;
+				nb++;
+			}
+			peer_sack(una0 + rcv, nb, blk);
+		}
+		/* what came since goes to the front, for the next round */
+		memmove(out, out + n, (n_out - n) * sizeof(out[0]));
+		n_out -= n;
+		start = 0;
+	}
+	assert_int_equal(rcv, total);
+	assert_true(ctx.st.sack_recoveries > 0);
+	assert_true(ctx.st.sack_rexmit_segs > 0);
+	/* about a tenth lost: resending is about a tenth, not the windows
+	 * a timeout's go-back-N would resend */
+	assert_true(sent_bytes < total + total / 4);
+	assert_true(ctx.st.rto_expired < ctx.st.sack_recoveries);
+	peer_sack(una0 + total, 0, NULL);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	(void)m;
+}
+
+/* The tail of a flight is lost (a burst dropped whole): no duplicate ACKs
+ * can come. 2 * SRTT later (at least 10 ms) a tail loss probe resends the
+ * last segment; its SACK shows everything below it missing, and SACK
+ * recovery repairs the tail - long before the 200 ms RTO. */
+static void
+test_sack_tail_loss_probe(void **state)
+{
+	struct wg_tcp_opts o = { .flags = WG_TCPOPT_F_TS, .ts_val = 1002 };
+	uint32_t una0, blk[2];
+	uint64_t t;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake(1) + 1;
+	sack_watch = app_conn;
+	app_send_pat(app_conn, 0, 10 * m);
+	assert_int_equal(n_out, 10);
+	/* 0 .. 5 arrive, 6 .. 9 do not; the ACK's timestamp echo is the
+	 * first RTT sample (none, no probe) */
+	assert_int_equal(app_conn->rto.srtt_us, 0);
+	o.ts_ecr = out[9].opts.ts_val;
+	peer_send(F_ACK, 2, S(6), 502, &o, NULL, 0, false);
+	assert_true(app_conn->rto.srtt_us > 0);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_TLP);
+	n_out = 0;
+	t = wait_out(1000);
+	assert_true(t <= 11);
+	assert_int_equal(ctx.st.tlp_probes, 1);
+	assert_int_equal(ctx.st.rto_expired, 0);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(9), m);
+	assert_true(app_conn->flags & WG_TCPF_TLP);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_RTX);
+	/* the probe arrives above the hole */
+	n_out = 0;
+	blk[0] = S(9); blk[1] = S(10);
+	peer_sack(S(6), 1, blk);
+	assert_int_equal(ctx.st.tlp_recoveries, 1);
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_false(app_conn->flags & WG_TCPF_TLP);
+	assert_int_equal(app_conn->ssthresh, 2 * m);
+	/* all of 6 .. 8 is lost: pipe 0, the slow-start bound sends 2 */
+	assert_int_equal(n_out, 2);
+	expect_data(0, una0, S(6), m);
+	expect_data(1, una0, S(7), m);
+	n_out = 0;
+	peer_sack(S(8), 1, blk);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(8), m);
+	peer_sack(S(10), 0, NULL);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	assert_int_equal(ctx.st.rto_expired, 0);
+	/* nothing outstanding: no timer of the retransmission kinds */
+	assert_true(app_conn->timer_kind != WG_TCPT_RTX && app_conn->timer_kind != WG_TCPT_TLP);
+#undef S
+}
+
+/* While data waits out of order here, every segment we send carries SACK
+ * blocks - full-sized data segments too. The options come out of the
+ * payload: a full segment plus its options still fits the MTU (1500),
+ * which the TAP PMD enforces by refusing the frame. */
+static void
+test_sack_blocks_fit_mtu(void **state)
+{
+	/* MSS 1460: a full segment (1448 + 12 bytes of timestamps) fills
+	 * the 1500-byte MTU exactly, so any option more must shrink it */
+	const struct wg_tcp_opts syn1460 = {
+		.flags = WG_TCPOPT_F_MSS | WG_TCPOPT_F_WSCALE | WG_TCPOPT_F_SACK_PERM |
+			 WG_TCPOPT_F_TS,
+		.mss = 1460, .wscale = 7, .ts_val = 1000,
+	};
+	const struct wg_tcp_opts ack_opts = { .flags = WG_TCPOPT_F_TS, .ts_val = 1001 };
+	const uint32_t m = 1448;
+	uint8_t buf[1400];
+	uint32_t una0, i;
+
+	(void)state;
+	memset(buf, 0x77, sizeof(buf));
+	peer_send(F_SYN, 1, 0, 64240, &syn1460, NULL, 0, false);
+	una0 = out[0].seq + 1;
+	peer_send(F_ACK, 2, una0, 502, &ack_opts, NULL, 0, false);
+	assert_non_null(app_conn);
+	assert_int_equal(app_conn->mss, m);
+	/* the peer's second segment arrives, its first does not */
+	n_out = 0;
+	peer_send(F_ACK, 2 + 1400, una0, 502, NULL, buf, 1400, false);
+	assert_int_equal(n_out, 1);
+	assert_int_equal(out[0].opts.n_sack, 1);
+	n_out = 0;
+	app_send_pat(app_conn, 0, 3 * m);
+	/* 1448 - 12 (NOP NOP SACK with one block) = 1436 bytes a segment;
+	 * tx() checks every frame against the MTU */
+	assert_int_equal(n_out, 4);
+	for (i = 0; i < 3; i++) {
+		expect_data(i, una0, una0 + i * (m - 12), m - 12);
+		assert_int_equal(out[i].opts.n_sack, 1);
+		assert_int_equal(out[i].opts.sack[0].start, 2 + 1400);
+	}
+	expect_data(3, una0, una0 + 3 * (m - 12), 36);
+	/* the hole fills: full segments again */
+	peer_send(F_ACK, 2, una0 + 3 * m, 502, NULL, buf, 1400, false);
+	assert_int_equal(app_len, 2800);
+	n_out = 0;
+	app_send_pat(app_conn, 3 * m, m);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, una0 + 3 * m, m);
+	assert_int_equal(out[0].opts.n_sack, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2021,6 +2822,15 @@ main(void)
 		T(test_syn_cookie_no_ts),
 		T(test_syn_cookie_ts),
 		T(test_echo_small_sndbuf),
+		T(test_sack_scoreboard),
+		T(test_sack_two_holes),
+		T(test_sack_prr_new_data),
+		T(test_sack_rto_in_recovery),
+		T(test_sack_renege_dsack),
+		T(test_newreno_without_sack),
+		T(test_sack_random_loss),
+		T(test_sack_tail_loss_probe),
+		T(test_sack_blocks_fit_mtu),
 	};
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tcp%d", (int)getpid());
