@@ -450,11 +450,11 @@ test_hs_limits(void **state)
 	{
 		char extra[128];
 
-		sprintf(extra, "%s\r\n", big);
+		snprintf(extra, sizeof(extra), "%.101s\r\n", big);
 		assert_int_equal(hs_status(req_with(-1, NULL, extra)), 101);
 		big[100] = 'a';
 		big[101] = '\0';
-		sprintf(extra, "%s\r\n", big);
+		snprintf(extra, sizeof(extra), "%.101s\r\n", big);
 		assert_int_equal(hs_status(req_with(-1, NULL, extra)), 431);
 	}
 	wg_ws_http_server_init(&h, &conf);
