@@ -479,6 +479,12 @@ wg_tcp_reply_rst(struct wg_tcp_ctx *ctx, unsigned int port, const uint8_t *frame
 		return;
 	}
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(HDRS_LEN + TCP_HDR_LEN));
+	if (p == NULL) {
+		/* a pool whose buffers cannot hold 54 bytes: never ours */
+		rte_pktmbuf_free(m);
+		ctx->st.mbuf_alloc_fail++;
+		return;
+	}
 	th = (struct rte_tcp_hdr *)(p + HDRS_LEN);
 	memset(th, 0, TCP_HDR_LEN);
 	th->src_port = in->dst_port;
