@@ -589,7 +589,8 @@ seg_writable(const struct rte_mbuf *m)
  * A peer dribbling tiny segments must not pin an mbuf per byte: what fits
  * the tail of the last segment is copied there. Segments we may not write
  * (shared with another user) are copied, because the WebSocket parser
- * unmasks in place. -ENOMEM: m is freed, *head unchanged. */
+ * unmasks in place. -ENOMEM: m is freed and *head may hold part of it (the
+ * caller resets the stream). */
 static int
 hold_append(struct rte_mbuf **head, struct rte_mempool *pool, struct rte_mbuf *m)
 {
@@ -1089,8 +1090,10 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 			continue;
 		}
 		/* input left because the output was full: the seal above made
-		 * room, or TCP calls on_writable; a dry pool: retry */
-		if ((s->rx != NULL || s->rx_held != NULL) && !(s->flags & WG_STREAMF_HS_LATE) &&
+		 * room, or TCP calls on_writable; a dry pool: retry. Bytes held
+		 * for the handshake or behind late ones wait for the engine. */
+		if ((s->rx != NULL || s->rx_held != NULL) && s->state != WG_STREAM_TLS_HS &&
+		    !(s->flags & WG_STREAMF_HS_LATE) &&
 		    (s->tx == NULL || (s->flags & WG_STREAMF_RX_NOBUF)))
 			mark_dirty(s);
 	}
