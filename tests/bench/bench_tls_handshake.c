@@ -39,6 +39,7 @@
 #include <rte_mempool.h>
 
 #include "tls_handshake.h"
+#include "../eal_runtime.h"
 
 #define ROUNDS    3
 #define IN_FLIGHT 32
@@ -407,6 +408,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(prefix, sizeof(prefix), "--file-prefix=benchhs%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	CHECK(rte_eal_init((int)RTE_DIM(eal), (char **)(uintptr_t)eal) >= 0);
 	pool = rte_pktmbuf_pool_create("benchhs_pkt", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);

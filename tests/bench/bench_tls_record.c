@@ -28,6 +28,7 @@
 #include "tls/tls_gcm.h"
 #include "tls/tls_keysched.h"
 #include "tls/tls_record.h"
+#include "../eal_runtime.h"
 
 #define NSESS     32
 #define REPS      5
@@ -327,6 +328,7 @@ main(int argc, char **argv)
 		}
 	}
 	snprintf(prefix, sizeof(prefix), "--file-prefix=benchtls%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(eal), (char **)(uintptr_t)eal) < 0)
 		return 1;
 	small_pool = rte_pktmbuf_pool_create("b_small", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

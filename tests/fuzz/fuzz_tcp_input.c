@@ -84,6 +84,7 @@
 #include "tcp_reass.h"
 #include "tcp_sack.h"
 #include "timer_wheel.h"
+#include "../eal_runtime.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -1005,6 +1006,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fz%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
 		abort();
 	/* with no shared config EAL keeps nothing in its runtime directory */

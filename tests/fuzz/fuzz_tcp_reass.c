@@ -34,6 +34,7 @@
 #include <rte_mempool.h>
 
 #include "tcp_reass.h"
+#include "../eal_runtime.h"
 
 #define MAXL       4096
 #define POOL_SIZE  32767
@@ -97,6 +98,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* --no-shconf rather than --in-memory: DPDK 22.11 refuses the latter
 	 * with --no-huge */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fuzzreass%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
 		abort();
 	/* with no shared config EAL keeps nothing in its runtime directory;

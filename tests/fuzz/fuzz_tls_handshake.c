@@ -35,6 +35,7 @@
 #include <rte_mempool.h>
 
 #include "tls/tls_handshake.h"
+#include "../eal_runtime.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -92,6 +93,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fuzzhs%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(eal), (char **)(uintptr_t)eal) < 0)
 		abort();
 	pool = rte_pktmbuf_pool_create("fuzzhs_pkt", POOL_N, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

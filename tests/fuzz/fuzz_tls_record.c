@@ -36,6 +36,7 @@
 
 #include "tls/tls_keysched.h"
 #include "tls/tls_record.h"
+#include "../eal_runtime.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -137,6 +138,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fuzztls%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
 		abort();
 	rmdir(rte_eal_get_runtime_dir());

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "chain.h"
+#include "../eal_runtime.h"
 
 #define POOL_N  255
 #define ROOM    256             /* small data room: appends span segments */
@@ -159,6 +160,7 @@ main(void)
 	};
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=chain%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(argv), (char **)(uintptr_t)argv) < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 1;

@@ -25,6 +25,7 @@
 #include <rte_mempool.h>
 
 #include "impair.h"
+#include "../eal_runtime.h"
 
 #define TSC_HZ      1000000000ull     /* fake clock: 1 tick = 1 ns */
 #define US          1000ull           /* ticks per microsecond */
@@ -207,6 +208,7 @@ group_setup(void **state)
 
 	(void)state;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=imp%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0)
 		return -1;
 	/* small data room: these packets are 64 bytes */

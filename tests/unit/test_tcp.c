@@ -27,6 +27,7 @@
 #include "tcp.h"
 #include "tcp_opts.h"
 #include "tcp_sack.h"
+#include "../eal_runtime.h"
 
 #define PEER_IP   (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 1)
 #define OUR_IP    (((uint32_t)198 << 24) | (18 << 16) | (7 << 8) | 2)
@@ -2834,6 +2835,7 @@ main(void)
 	};
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tcp%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
 		return 1;
 	pool = rte_pktmbuf_pool_create("t_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

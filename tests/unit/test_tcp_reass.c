@@ -32,6 +32,7 @@
 #include <rte_mempool.h>
 
 #include "tcp_reass.h"
+#include "../eal_runtime.h"
 
 #define POOL_SIZE   16383
 #define DATA_ROOM   (RTE_PKTMBUF_HEADROOM + 128)
@@ -330,6 +331,7 @@ group_setup(void **state)
 	 * implies legacy memory); --no-shconf gives the same: no shared
 	 * files, no multi-process socket. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=reass%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0)
 		return -1;
 	/* with no shared config EAL keeps nothing in its runtime directory;

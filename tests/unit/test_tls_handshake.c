@@ -32,6 +32,7 @@
 #include <rte_mempool.h>
 
 #include "tls_handshake.h"
+#include "../eal_runtime.h"
 
 #define POOL_N   2047
 #define MAXBUF   (64 * 1024)
@@ -1345,6 +1346,7 @@ main(int argc, char **argv)
 	snprintf(path_rsa_key, sizeof(path_rsa_key), "%s/rsa/server.key", certdir);
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tlshs%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(eal), (char **)(uintptr_t)eal) < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 1;

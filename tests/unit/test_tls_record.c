@@ -29,6 +29,7 @@
 
 #include "tls_keysched.h"
 #include "tls_record.h"
+#include "../eal_runtime.h"
 
 #define NAPP     4
 #define BUFSZ    (1 << 18)
@@ -1609,6 +1610,7 @@ main(void)
 	X509_NAME *name;
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tlsrec%d", (int)getpid());
+	wg_test_eal_cleanup_at_exit();
 	if (rte_eal_init((int)RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
 		return 1;
 	small_pool = rte_pktmbuf_pool_create("t_small", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
