@@ -17,32 +17,7 @@
 
 #include "framed.h"
 
-static int bufs_out;
-static bool pool_dry;
-static uint32_t last_get_size;
-
-static void *
-t_get(void *arg, uint32_t size)
-{
-	void *b;
-
-	(void)arg;
-	if (pool_dry)
-		return NULL;
-	b = malloc(size ? size : 1);
-	assert_non_null(b);
-	last_get_size = size;
-	bufs_out++;
-	return b;
-}
-
-static void
-t_put(void *arg, void *buf)
-{
-	(void)arg;
-	bufs_out--;
-	free(buf);
-}
+#include "ws_test_env.h"
 
 static struct wg_ws_env env = { t_get, t_put, NULL, NULL, { 0 } };
 

@@ -26,34 +26,9 @@
 
 /* ------------------------------------------------------------ env */
 
-static int bufs_out;       /* lent and not yet returned */
-static bool pool_dry;
-static uint32_t last_get_size;
+#include "ws_test_env.h"
+
 static uint8_t rng_bytes[4] = { 0x37, 0xfa, 0x21, 0x3d };   /* RFC 6455 5.7's mask */
-
-static void *
-t_get(void *arg, uint32_t size)
-{
-	void *b;
-
-	(void)arg;
-	if (pool_dry)
-		return NULL;
-	b = malloc(size ? size : 1);
-	assert_non_null(b);
-	last_get_size = size;
-	bufs_out++;
-	return b;
-}
-
-static void
-t_put(void *arg, void *buf)
-{
-	(void)arg;
-	assert_non_null(buf);
-	bufs_out--;
-	free(buf);
-}
 
 static uint32_t
 t_rng(void *arg)
