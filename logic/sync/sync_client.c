@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sync.h"
+#include "sync_impl.h"
 #include "wg_sync.pb-c.h"
 
 struct wg_sync_decoder {
@@ -94,24 +95,6 @@ reserve(struct wg_sync_decoder *d, uint32_t n)
 		return -ENOMEM;
 	}
 	d->scap = cap;
-	return 0;
-}
-
-static int
-frame_reserve(struct wg_sync_frame *f, uint32_t n)
-{
-	struct wg_sync_entry *e;
-	uint32_t cap = f->cap ? f->cap : 16;
-
-	if (n <= f->cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	e = realloc(f->e, cap * sizeof(*e));
-	if (e == NULL)
-		return -ENOMEM;
-	f->e = e;
-	f->cap = cap;
 	return 0;
 }
 
@@ -306,7 +289,7 @@ wg_sync_decode(struct wg_sync_decoder *d, const uint8_t *buf, size_t len, uint32
 	    m->n_leaves > d->max_entities)
 		goto bad;
 	if (reserve(d, (uint32_t)total) != 0 ||
-	    frame_reserve(&d->next, base->n + (uint32_t)m->n_enters) != 0) {
+	    wg_sync_frame_reserve(&d->next, base->n + (uint32_t)m->n_enters) != 0) {
 		rc = -ENOMEM;
 		goto out;
 	}

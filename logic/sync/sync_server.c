@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sync.h"
+#include "sync_impl.h"
 #include "wg_sync.pb-c.h"
 
 enum cand_kind { C_LEAVE, C_ENTER, C_UPDATE };
@@ -141,8 +142,8 @@ scratch_reserve(struct wg_sync_peer *p, uint32_t n)
 	return 0;
 }
 
-static int
-frame_reserve(struct wg_sync_frame *f, uint32_t n)
+int
+wg_sync_frame_reserve(struct wg_sync_frame *f, uint32_t n)
 {
 	struct wg_sync_entry *e;
 	uint32_t cap = f->cap ? f->cap : 16;
@@ -313,7 +314,7 @@ wg_sync_encode(struct wg_sync_peer *p, uint32_t tick, const struct wg_sync_item 
 		B = 0;
 	rc = scratch_reserve(p, base->n + n);
 	if (rc == 0)
-		rc = frame_reserve(nx, base->n + n);
+		rc = wg_sync_frame_reserve(nx, base->n + n);
 	if (rc != 0)
 		return rc;
 
