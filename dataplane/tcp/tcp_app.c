@@ -113,7 +113,7 @@ wg_tcp_abort(struct wg_tcp_conn *c)
 		return;
 	}
 	if (c->state >= WG_TCP_SYN_RCVD && c->state != WG_TCP_TIME_WAIT)
-		wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+		wg_tcp_xmit(c, TCP_RST | TCP_ACK, wg_tcp_ctl_seq(c), 0);
 	wg_tcp_conn_free(c);
 }
 

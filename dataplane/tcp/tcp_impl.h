@@ -48,6 +48,17 @@ struct wg_tcp_conn *wg_tcp_conn_new(struct wg_tcp_ctx *ctx, unsigned int port, u
 void wg_tcp_conn_free(struct wg_tcp_conn *c);
 void wg_tcp_set_state(struct wg_tcp_conn *c, uint8_t state);
 
+/* Sequence number for segments without data (ACKs, RSTs). After a timeout
+ * snd_nxt goes back to snd_una to resend (go-back-N) while the peer may
+ * already hold everything up to snd_max: a seq below its rcv_nxt makes it
+ * throw the ACK away as old (or answer an RST with a challenge), so the
+ * acknowledgments we owe it would never arrive. */
+static inline uint32_t
+wg_tcp_ctl_seq(const struct wg_tcp_conn *c)
+{
+	return c->snd_max;
+}
+
 /* tcp_output.c */
 int wg_tcp_xmit(struct wg_tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len);
 void wg_tcp_output(struct wg_tcp_conn *c);

@@ -173,7 +173,7 @@ accept_conn(struct wg_tcp_conn *c)
 	c->retries = 0;
 	if (c->ops->on_accept(c, l->arg, &app) != 0) {
 		c->flags |= WG_TCPF_APP_GONE;
-		wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+		wg_tcp_xmit(c, TCP_RST | TCP_ACK, wg_tcp_ctl_seq(c), 0);
 		wg_tcp_conn_free(c);
 		return false;
 	}
@@ -244,11 +244,13 @@ seq_acceptable(const struct wg_tcp_conn *c, const struct seg *s, uint32_t rwnd)
 {
 	uint32_t space = seg_space(s);
 
-	if (space == 0) {
-		if (rwnd == 0)
-			return s->seq == c->rcv_nxt;
-		return seq_ge(s->seq, c->rcv_nxt) && seq_lt(s->seq, c->rcv_nxt + rwnd);
-	}
+	/* A zero-length segment may sit on the right edge itself: a peer that
+	 * filled our window while a segment of it was lost sends its ACKs
+	 * with seq = rcv_adv. RFC 9293's strict "<" would drop every one of
+	 * them - and the acknowledgments of our data they carry - until both
+	 * sides back off into a stall; Linux accepts the edge too. */
+	if (space == 0)
+		return seq_ge(s->seq, c->rcv_nxt) && seq_le(s->seq, c->rcv_nxt + rwnd);
 	if (rwnd == 0)
 		return false;
 	return (seq_ge(s->seq, c->rcv_nxt) && seq_lt(s->seq, c->rcv_nxt + rwnd)) ||

@@ -224,7 +224,7 @@ wg_tcp_xmit(struct wg_tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len)
 void
 wg_tcp_send_ack(struct wg_tcp_conn *c)
 {
-	wg_tcp_xmit(c, TCP_ACK, c->snd_nxt, 0);
+	wg_tcp_xmit(c, TCP_ACK, wg_tcp_ctl_seq(c), 0);
 }
 
 /* Zero-window and keepalive probe: an old sequence number makes the peer

@@ -181,7 +181,7 @@ on_rtx(struct wg_tcp_conn *c)
 		ctx->st.timeouts++;
 		/* a handshake that never completed has nothing to reset */
 		if (c->state != WG_TCP_SYN_RCVD && c->state != WG_TCP_SYN_SENT)
-			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+			wg_tcp_xmit(c, TCP_RST | TCP_ACK, wg_tcp_ctl_seq(c), 0);
 		wg_tcp_drop(c, -ETIMEDOUT);
 		return;
 	}
@@ -252,7 +252,7 @@ main_timer(struct wg_tcp_conn *c)
 		 * count, see conn_input) */
 		if (++c->retries > cf->max_retries) {
 			ctx->st.timeouts++;
-			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+			wg_tcp_xmit(c, TCP_RST | TCP_ACK, wg_tcp_ctl_seq(c), 0);
 			wg_tcp_drop(c, -ETIMEDOUT);
 			break;
 		}
@@ -269,7 +269,7 @@ main_timer(struct wg_tcp_conn *c)
 		}
 		if (c->retries >= cf->keepalive_probes) {
 			ctx->st.timeouts++;
-			wg_tcp_xmit(c, TCP_RST | TCP_ACK, c->snd_nxt, 0);
+			wg_tcp_xmit(c, TCP_RST | TCP_ACK, wg_tcp_ctl_seq(c), 0);
 			wg_tcp_drop(c, -ETIMEDOUT);
 			break;
 		}

@@ -21,8 +21,13 @@ in_ns python3 "$WG_SRC/tests/integration/tcp_client.py" "$T_DP_IP" 7 echo 300000
 	> "$T_DIR/clients.log" 2>&1 &
 CLIENTS=$!
 wait_for 30 "100 connections established" bash -c "[ \$(python3 '$WG_SRC/tools/wgctl.py' -c '$T_CONF' query /wg/tcp | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"established\"])') -ge 100 ]"
-in_ns python3 "$WG_SRC/tests/integration/synflood.py" "$T_TAP" "$DP_MAC" "$T_PEER_IP" "$T_DP_IP" 7 20000 5 \
-	> "$T_DIR/flood.log" 2>&1 || fail "flood: $(cat "$T_DIR/flood.log")"
+# On a loaded machine the TAP queue drops much of a burst before we poll it,
+# so flood in rounds (new seeds) until the backlog overflows into cookies
+for seed in 5 6 7 8 9; do
+	in_ns python3 "$WG_SRC/tests/integration/synflood.py" "$T_TAP" "$DP_MAC" "$T_PEER_IP" "$T_DP_IP" 7 20000 $seed \
+		> "$T_DIR/flood.log" 2>&1 || fail "flood: $(cat "$T_DIR/flood.log")"
+	[ "$(tcp syncookies_sent)" -gt 0 ] && break
+done
 log "flood sent: synrcvd $(tcp synrcvd), cookies sent $(tcp syncookies_sent)"
 [ "$(tcp syncookies_sent)" -gt 0 ] || fail "SYN cookies never engaged: $(wgctl query /wg/tcp)"
 [ "$(tcp synrcvd)" -le 1024 ] || fail "backlog overran: $(tcp synrcvd)"

@@ -660,6 +660,56 @@ test_rto_retransmit(void **state)
 	assert_int_equal(app_conn->cwnd, 2 * 1388);
 }
 
+/* After a timeout snd_nxt goes back to snd_una to resend, but the peer may
+ * hold everything up to snd_max: the ACKs we owe it must carry snd_max, or
+ * it drops them as old and both sides stall in backoff. */
+static void
+test_ack_seq_after_rto(void **state)
+{
+	uint32_t iss, max;
+
+	(void)state;
+	iss = handshake(1);
+	assert_int_equal(app_send(app_conn, 4 * 1388, 0x5a), 0);
+	assert_int_equal(n_out, 4);
+	max = iss + 1 + 4 * 1388;
+	n_out = 0;
+	advance(1100);
+	assert_int_equal(ctx.st.rto_expired, 1);
+	assert_int_equal(n_out, 1);
+	expect_seg(0, RTE_TCP_ACK_FLAG, iss + 1, 2, 1388);
+	/* data from the peer: the pure ACK answering it says snd_max */
+	n_out = 0;
+	peer_send(RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 2, iss + 1, 502, NULL, "x", 1, false);
+	advance(300);
+	assert_true(n_out >= 1);
+	expect_seg(0, RTE_TCP_ACK_FLAG, max, 3, 0);
+	peer_send(RTE_TCP_ACK_FLAG, 3, max, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+}
+
+/* A peer that filled our window while one of its segments was lost sends
+ * its ACKs with seq on the right edge: they are acceptable, and what they
+ * acknowledge of our data counts. */
+static void
+test_ack_on_window_edge(void **state)
+{
+	uint32_t iss, edge, oow;
+
+	(void)state;
+	iss = handshake(1);
+	assert_int_equal(app_send(app_conn, 1388, 0x33), 0);
+	edge = app_conn->rcv_adv;
+	assert_true((int32_t)(edge - app_conn->rcv_nxt) > 0);
+	oow = (uint32_t)ctx.st.out_of_window;
+	peer_send(RTE_TCP_ACK_FLAG, edge, iss + 1389, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.out_of_window, oow);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+	/* one past the edge is still out of the window */
+	peer_send(RTE_TCP_ACK_FLAG, edge + 1, iss + 1389, 502, NULL, NULL, 0, false);
+	assert_int_equal(ctx.st.out_of_window, oow + 1);
+}
+
 static void
 test_fast_retransmit(void **state)
 {
@@ -2785,6 +2835,8 @@ main(void)
 		T(test_syn_cookies),
 		T(test_passive_close),
 		T(test_rto_retransmit),
+		T(test_ack_seq_after_rto),
+		T(test_ack_on_window_edge),
 		T(test_fast_retransmit),
 		T(test_no_listener_rst),
 		T(test_zero_window_persist),
