@@ -15,6 +15,7 @@
 #define WG_CONF_ERR_MAX      512
 #define WG_CONF_MAX_LINES    512   /* >= every key + section + list item once */
 #define WG_CONF_MAX_LISTENERS 8
+#define WG_CONF_MAX_SERVICES 16   /* = WG_GW_MAX_SERVICES */
 #define WG_CONF_MAX_NAMES    8     /* ws origins, subprotocols */
 #define WG_CONF_IMPAIR_MS_MAX 10000 /* bound of delay_ms, jitter_ms, reorder_ms */
 
@@ -140,8 +141,60 @@ struct wg_conf_listener {
 	uint32_t max_message;          /* framed: largest payload */
 };
 
+/* The gateway service (listeners with service: gateway): client sessions
+ * in the dataplane (docs/message-plane.md). */
+struct wg_conf_gateway {
+	uint32_t max_sessions;         /* per worker: connected plus detached */
+	uint32_t max_message;          /* client Envelope bytes */
+	uint32_t heartbeat_ms;         /* told to clients at login */
+	uint32_t idle_timeout_ms;      /* logged in and silent this long: kicked; 0 never */
+	uint32_t login_timeout_ms;     /* connected without logging in: closed */
+	uint32_t resume_window_ms;     /* a dropped session waits this long for RESUME */
+	uint32_t replay_max;           /* unacknowledged server messages kept per session */
+	uint32_t replay_budget;        /* ... and per worker */
+	uint32_t msg_rate;             /* client messages/s per session; 0 unlimited */
+	uint32_t msg_burst;
+	uint32_t max_violations;       /* refused messages in a row before a kick */
+};
+
+/* control: logins and the session table (control/main.c). */
+struct wg_conf_control {
+	char token_keys[WG_CONF_STR_MAX]; /* key file: "KID HEX" lines; the last one signs */
+	uint32_t token_skew_s;         /* clock skew allowed on token times */
+	uint32_t token_max_ttl_s;      /* tokens living longer are refused */
+	uint32_t token_replay_slots;   /* token nonces remembered (one-time use) */
+	uint32_t max_sessions;         /* whole gateway */
+	uint32_t ip_logins_per_s;      /* per source address */
+	uint32_t ip_logins_burst;
+	uint32_t ip_max_sessions;      /* concurrent per source address; 0 unlimited */
+	uint32_t max_ips;              /* source addresses tracked at once */
+};
+
+/* A service: client message types [first_type, last_type] handled by logic
+ * instances [instance_first, instance_first + instances). */
+struct wg_conf_service {
+	char name[16];
+	uint32_t first_type;
+	uint32_t last_type;
+	uint32_t instance_first;
+	uint32_t instances;            /* 0: every logic instance from instance_first */
+	char strategy[16];             /* round_robin, random, least_loaded, hash */
+};
+
+/* Chat rooms service of each logic instance (logic/framework/svc_chat.c). */
+struct wg_conf_logic_chat {
+	uint32_t max_rooms;            /* rooms existing at once */
+	uint32_t max_members;          /* sessions per room */
+	uint32_t max_text;             /* bytes of one chat line */
+	uint32_t max_joined;           /* rooms one session is in at once */
+};
+
 struct wg_conf_logic {
 	uint32_t count;                /* logic instances the launcher starts */
+	uint32_t tick_hz;              /* service ticks per second */
+	uint32_t max_catchup;          /* late ticks run back to back; older ones are dropped */
+	uint32_t max_sessions;         /* sessions attached to one instance */
+	struct wg_conf_logic_chat chat;
 };
 
 /* Where a key was read: wg_conf_parse_string records the 1-based line of
@@ -166,6 +219,10 @@ struct wg_conf {
 	struct wg_conf_ws ws;
 	struct wg_conf_listener listeners[WG_CONF_MAX_LISTENERS];
 	unsigned int n_listeners;
+	struct wg_conf_gateway gateway;
+	struct wg_conf_control control;
+	struct wg_conf_service services[WG_CONF_MAX_SERVICES];
+	unsigned int n_services;
 	struct wg_conf_line lines[WG_CONF_MAX_LINES]; /* keep last: equality of two configs
 	                                              * is memcmp up to offsetof(lines) */
 	unsigned int n_lines;

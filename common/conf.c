@@ -149,10 +149,12 @@ static int set_word(struct conf_parser *p, const struct conf_key *k,
 		    char *base, size_t abs, const char *fpath);
 static void port_defaults(void *item);
 static void listener_defaults(void *item);
+static void service_defaults(void *item);
 
 static const char *const crypto_modes[] = { "inline", NULL };
 static const char *const listener_protos[] = { "ws", "framed", "raw", NULL };
-static const char *const listener_services[] = { "echo", NULL };
+static const char *const listener_services[] = { "echo", "gateway", NULL };
+static const char *const lb_strategies[] = { "round_robin", "random", "least_loaded", "hash", NULL };
 
 static const struct conf_key eal_keys[] = {
 	KEY_STR(struct wg_conf_eal, file_prefix, set_file_prefix),
@@ -268,8 +270,57 @@ static const struct conf_key listener_keys[] = {
 	KEY_UINT(struct wg_conf_listener, max_message, 0, 1u << 30),
 };
 
+static const struct conf_key gateway_keys[] = {
+	KEY_UINT(struct wg_conf_gateway, max_sessions, 16, 16777216),
+	KEY_UINT(struct wg_conf_gateway, max_message, 64, 4000),
+	KEY_UINT(struct wg_conf_gateway, heartbeat_ms, 100, 3600000),
+	KEY_UINT(struct wg_conf_gateway, idle_timeout_ms, 0, 86400000),
+	KEY_UINT(struct wg_conf_gateway, login_timeout_ms, 100, 600000),
+	KEY_UINT(struct wg_conf_gateway, resume_window_ms, 0, 3600000),
+	KEY_UINT(struct wg_conf_gateway, replay_max, 0, 65536),
+	KEY_UINT(struct wg_conf_gateway, replay_budget, 0, 16777216),
+	KEY_UINT(struct wg_conf_gateway, msg_rate, 0, 1000000),
+	KEY_UINT(struct wg_conf_gateway, msg_burst, 1, 1000000),
+	KEY_UINT(struct wg_conf_gateway, max_violations, 1, 1000000),
+};
+
+static const struct conf_key control_keys[] = {
+	KEY_STR(struct wg_conf_control, token_keys, NULL),
+	KEY_UINT(struct wg_conf_control, token_skew_s, 0, 3600),
+	KEY_UINT(struct wg_conf_control, token_max_ttl_s, 1, 31536000),
+	KEY_UINT(struct wg_conf_control, token_replay_slots, 16, 16777216),
+	KEY_UINT(struct wg_conf_control, max_sessions, 16, 16777216),
+	KEY_UINT(struct wg_conf_control, ip_logins_per_s, 0, 1000000),
+	KEY_UINT(struct wg_conf_control, ip_logins_burst, 0, 1000000),
+	KEY_UINT(struct wg_conf_control, ip_max_sessions, 0, 16777216),
+	KEY_UINT(struct wg_conf_control, max_ips, 1, 16777216),
+};
+
+static const struct conf_key service_keys[] = {
+	KEY_STR(struct wg_conf_service, name, NULL),
+	KEY_UINT(struct wg_conf_service, first_type, 0x100, 0xffff),
+	KEY_UINT(struct wg_conf_service, last_type, 0x100, 0xffff),
+	KEY_UINT(struct wg_conf_service, instance_first, 0, CONF_MAX_LCORE),
+	KEY_UINT(struct wg_conf_service, instances, 0, CONF_MAX_LCORE),
+	KEY_WORD(struct wg_conf_service, strategy, lb_strategies),
+};
+
+static const struct conf_key logic_chat_keys[] = {
+	KEY_UINT(struct wg_conf_logic_chat, max_rooms, 1, 1u << 20),
+	KEY_UINT(struct wg_conf_logic_chat, max_members, 1, 1u << 16),
+	/* a chat line and its ChatMsg must fit one 4 KiB message mbuf */
+	KEY_UINT(struct wg_conf_logic_chat, max_text, 1, 3072),
+	KEY_UINT(struct wg_conf_logic_chat, max_joined, 1, 255),
+};
+
+static const struct conf_section logic_chat_section = SECTION(logic_chat_keys, NULL);
+
 static const struct conf_key logic_keys[] = {
 	KEY_UINT(struct wg_conf_logic, count, 0, CONF_MAX_LCORE - 2),
+	KEY_UINT(struct wg_conf_logic, tick_hz, 1, 1000),
+	KEY_UINT(struct wg_conf_logic, max_catchup, 1, 1000),
+	KEY_UINT(struct wg_conf_logic, max_sessions, 16, 1u << 24),
+	KEY_SECTION(struct wg_conf_logic, chat, &logic_chat_section),
 };
 
 static const struct conf_section eal_section = SECTION(eal_keys, NULL);
@@ -281,6 +332,9 @@ static const struct conf_section tcp_section = SECTION(tcp_keys, NULL);
 static const struct conf_section tls_section = SECTION(tls_keys, NULL);
 static const struct conf_section ws_section = SECTION(ws_keys, NULL);
 static const struct conf_section listener_section = SECTION(listener_keys, listener_defaults);
+static const struct conf_section gateway_section = SECTION(gateway_keys, NULL);
+static const struct conf_section control_section = SECTION(control_keys, NULL);
+static const struct conf_section service_section = SECTION(service_keys, service_defaults);
 
 static const struct conf_key top_keys[] = {
 	KEY_SECTION(struct wg_conf, eal, &eal_section),
@@ -292,6 +346,9 @@ static const struct conf_key top_keys[] = {
 	KEY_SECTION(struct wg_conf, tls, &tls_section),
 	KEY_SECTION(struct wg_conf, ws, &ws_section),
 	KEY_LIST(struct wg_conf, listeners, n_listeners, &listener_section),
+	KEY_SECTION(struct wg_conf, gateway, &gateway_section),
+	KEY_SECTION(struct wg_conf, control, &control_section),
+	KEY_LIST(struct wg_conf, services, n_services, &service_section),
 };
 
 static const struct conf_section top_section = SECTION(top_keys, NULL);
@@ -301,18 +358,25 @@ _Static_assert(ARRAY_SIZE(dataplane_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too 
 _Static_assert(ARRAY_SIZE(port_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(instances_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(logic_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(logic_chat_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(tcp_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_dir_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(tls_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(ws_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(listener_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(gateway_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(control_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(service_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(top_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 /* One line per top-level key, section key, port item, port key and key of a
  * port's impair section with its rx and tx. */
 _Static_assert(ARRAY_SIZE(top_keys) + ARRAY_SIZE(eal_keys) + ARRAY_SIZE(dataplane_keys) +
-	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) + ARRAY_SIZE(tcp_keys) +
-	       ARRAY_SIZE(tls_keys) + ARRAY_SIZE(ws_keys) +
+	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) + ARRAY_SIZE(logic_chat_keys) +
+	       ARRAY_SIZE(tcp_keys) +
+	       ARRAY_SIZE(tls_keys) + ARRAY_SIZE(ws_keys) + ARRAY_SIZE(gateway_keys) +
+	       ARRAY_SIZE(control_keys) +
+	       WG_CONF_MAX_SERVICES * (1 + ARRAY_SIZE(service_keys)) +
 	       2 * WG_CONF_MAX_NAMES +
 	       WG_CONF_MAX_LISTENERS * (1 + ARRAY_SIZE(listener_keys)) +
 	       WG_CONF_MAX_PORTS * (1 + ARRAY_SIZE(port_keys) + ARRAY_SIZE(impair_keys) +
@@ -352,6 +416,15 @@ listener_defaults(void *item)
 	strcpy(l->proto, "ws");
 	strcpy(l->service, "echo");
 	l->max_message = 64 * 1024;
+}
+
+static void
+service_defaults(void *item)
+{
+	struct wg_conf_service *v = item;
+
+	memset(v, 0, sizeof(*v));
+	strcpy(v->strategy, "hash");
 }
 
 void
@@ -397,6 +470,13 @@ wg_conf_defaults(struct wg_conf *c)
 	c->tcp.keepalive_intvl_ms = 75000;
 	c->tcp.keepalive_probes = 9;
 	c->logic.count = 1;
+	c->logic.tick_hz = 20;
+	c->logic.max_catchup = 4;
+	c->logic.max_sessions = 65536;
+	c->logic.chat.max_rooms = 1024;
+	c->logic.chat.max_members = 256;
+	c->logic.chat.max_text = 512;
+	c->logic.chat.max_joined = 8;
 
 	strcpy(c->tls.ciphersuites, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
 	strcpy(c->tls.groups, "X25519:P-256");
@@ -411,6 +491,27 @@ wg_conf_defaults(struct wg_conf *c)
 	c->ws.max_request = 8192;
 	c->ws.max_headers = 64;
 	c->ws.upgrade_timeout_ms = 10000;
+
+	c->gateway.max_sessions = 16384;
+	c->gateway.max_message = 4000;
+	c->gateway.heartbeat_ms = 10000;
+	c->gateway.idle_timeout_ms = 30000;
+	c->gateway.login_timeout_ms = 10000;
+	c->gateway.resume_window_ms = 30000;
+	c->gateway.replay_max = 256;
+	c->gateway.replay_budget = 65536;
+	c->gateway.msg_rate = 50;
+	c->gateway.msg_burst = 100;
+	c->gateway.max_violations = 20;
+
+	c->control.token_skew_s = 60;
+	c->control.token_max_ttl_s = 86400;
+	c->control.token_replay_slots = 65536;
+	c->control.max_sessions = 65536;
+	c->control.ip_logins_per_s = 20;
+	c->control.ip_logins_burst = 40;
+	c->control.ip_max_sessions = 256;
+	c->control.max_ips = 65536;
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -1752,6 +1853,51 @@ check_listener(const struct conf_check *v, unsigned int i)
 	return 0;
 }
 
+#define SVC_OFF(i, f) (offsetof(struct wg_conf, services) + \
+		       (i) * sizeof(struct wg_conf_service) + offsetof(struct wg_conf_service, f))
+#define SVC_LINE(v, i, f) item_line(v, offsetof(struct wg_conf, services), \
+				    sizeof(struct wg_conf_service), i, SVC_OFF(i, f), \
+				    FIELD_SIZE(struct wg_conf_service, f))
+
+static int
+check_service(const struct conf_check *v, unsigned int i)
+{
+	const struct wg_conf_service *sv = &v->c->services[i];
+	const struct wg_conf *c = v->c;
+	unsigned int j;
+
+	if (sv->name[0] == '\0')
+		return verr(v, SVC_LINE(v, i, name), "services[%u].name is required", i);
+	if (sv->first_type == 0 || sv->last_type < sv->first_type)
+		return verr(v, SVC_LINE(v, i, last_type),
+			    "services[%u] (%s): first_type and last_type must give a range "
+			    "(first_type <= last_type)", i, sv->name);
+	if (sv->first_type <= 0x1ff && sv->last_type >= 0x100)
+		return verr(v, SVC_LINE(v, i, first_type),
+			    "services[%u] (%s): types 0x100-0x1ff are the session protocol's "
+			    "(login, heartbeat, ...), not a service's", i, sv->name);
+	if (sv->instance_first >= c->logic.count ||
+	    sv->instance_first + sv->instances > c->logic.count)
+		return verr(v, SVC_LINE(v, i, instance_first),
+			    "services[%u] (%s): logic instances %u..%u, but logic.count is %u", i,
+			    sv->name, sv->instance_first,
+			    sv->instance_first + (sv->instances ? sv->instances : 1) - 1,
+			    c->logic.count);
+	for (j = 0; j < i; j++) {
+		const struct wg_conf_service *o = &c->services[j];
+
+		if (strcmp(o->name, sv->name) == 0)
+			return verr(v, SVC_LINE(v, i, name),
+				    "services[%u].name '%s' is already used by services[%u]", i,
+				    sv->name, j);
+		if (sv->first_type <= o->last_type && o->first_type <= sv->last_type)
+			return verr(v, SVC_LINE(v, i, first_type),
+				    "services[%u] (%s): types %#x-%#x overlap services[%u] (%s)", i,
+				    sv->name, sv->first_type, sv->last_type, j, o->name);
+	}
+	return 0;
+}
+
 int
 wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 {
@@ -1818,6 +1964,13 @@ wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 	for (i = 0; i < c->n_listeners; i++)
 		if ((rc = check_listener(&v, i)) != 0)
 			return rc;
+	for (i = 0; i < c->n_services; i++)
+		if ((rc = check_service(&v, i)) != 0)
+			return rc;
+	if (c->gateway.replay_max > c->gateway.replay_budget)
+		return verr(&v, LINE(&v, gateway.replay_max),
+			    "gateway.replay_max %u is above gateway.replay_budget %u",
+			    c->gateway.replay_max, c->gateway.replay_budget);
 	/* The control process takes one registry slot. */
 	if (c->logic.count >= in->max)
 		return verr(&v, LINE(&v, logic.count),

@@ -177,6 +177,11 @@ handle_sys(struct wg_instance *in, unsigned int w, struct rte_mbuf *m)
 			wg__hello_ack__free_unpacked(ack, NULL);
 		break;
 	default:
+		/* session messages (message plane) are the instance's */
+		if (in->on_msg != NULL) {
+			in->on_msg(in, w, m, in->arg);
+			return;
+		}
 		in->msgs_bad++;
 		break;
 	}

@@ -78,6 +78,11 @@ struct wg_instance_hooks {
 	bool indexed;                     /* takes -i INDEX */
 	wg_instance_msg_fn on_msg;
 	wg_instance_tick_fn on_tick;
+	/* after attach, before the loop: set up what needs the EAL and the
+	 * config (in->conf); non-zero ends the process with that status */
+	int (*on_start)(struct wg_instance *in, void *arg);
+	/* after the loop, before leaving */
+	void (*on_stop)(struct wg_instance *in, void *arg);
 	void *arg;
 };
 

@@ -115,7 +115,12 @@ wg_instance_main(int argc, char **argv, const struct wg_instance_hooks *h)
 		in.arg = h->arg;
 		printf("%s %lu attached to slot %d (pid %u)\n", h->prog, index, in.slot, in.pid);
 		fflush(stdout);
-		ret = wg_instance_run(&in, &quit);
+		if (h->on_start != NULL)
+			ret = h->on_start(&in, h->arg);
+		if (ret == 0)
+			ret = wg_instance_run(&in, &quit);
+		if (h->on_stop != NULL)
+			h->on_stop(&in, h->arg);
 		wg_instance_leave(&in);
 	}
 	rte_eal_cleanup();

@@ -15,10 +15,17 @@ wg_msg_check(const void *buf, size_t len)
 	if (buf == NULL || len < sizeof(h))
 		return -EBADMSG;
 	memcpy(&h, buf, sizeof(h));
-	if (h.len != len - sizeof(h))
-		return -EBADMSG;
 	if (h.flags & ~WG_MSG_F_MASK)
 		return -EBADMSG;
+	if (h.flags & WG_MSG_F_MULTICAST) {
+		/* payload, padding to 8, then at least one u64 session id */
+		size_t list = (sizeof(h) + (size_t)h.len + 7) & ~(size_t)7;
+
+		if (h.len > len - sizeof(h) || list + 8 > len || (len - list) % 8 != 0)
+			return -EBADMSG;
+	} else if (h.len != len - sizeof(h)) {
+		return -EBADMSG;
+	}
 	if (h.msg_type == 0)
 		return -EBADMSG;
 	return 0;

@@ -96,6 +96,7 @@ struct wg_worker {
 	struct wg_worker_stats *stats;
 	struct wg_tcp_ctx *tcp;            /* this lcore's TCP (hugepage memory) */
 	struct wg_stream_lctx *streams;    /* TLS / WebSocket / framed over TCP */
+	struct wg_gw *gw;                  /* client sessions of gateway listeners */
 	struct wg_iface *ifaces_flat;      /* ports' ifaces as an array, for TCP */
 	struct rte_ring *ctl;              /* operator commands (MP from telemetry) */
 	struct wg_impair *imp_rx[WG_CONF_MAX_PORTS]; /* NULL unless configured */
@@ -122,6 +123,7 @@ struct wg_dataplane {
 	unsigned int n_listeners;
 	struct wg_ws_conf ws_conf;         /* read-only once workers run */
 	struct wg_tls_hs *tls_engine;      /* NULL when no listener uses TLS */
+	struct wg_gw_conf *gw_conf;        /* NULL when no listener is a gateway */
 	uint64_t start_tsc;
 	volatile bool quit;
 };

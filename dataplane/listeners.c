@@ -9,8 +9,10 @@
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "dataplane.h"
+#include "gateway.h"
 #include "log.h"
 #include "stream.h"
 #include "tls_handshake.h"
@@ -70,12 +72,46 @@ tls_conf_from(struct wg_tls_conf *tc, const struct wg_conf_tls *ct)
 	tc->client_verify = ct->ca[0] != '\0';
 }
 
+/* The gateway's settings and its type -> service map, shared read-only by
+ * the workers. */
+static int
+gw_conf_from(struct wg_dataplane *dp, const struct wg_conf *cf)
+{
+	const struct wg_conf_gateway *g = &cf->gateway;
+	struct wg_gw_conf *c;
+	unsigned int i, t;
+
+	c = rte_malloc("wg_gw_conf", sizeof(*c), 0);
+	if (c == NULL)
+		return -ENOMEM;
+	wg_gw_conf_defaults(c);
+	c->max_sessions = g->max_sessions;
+	c->max_message = g->max_message;
+	c->heartbeat_ms = g->heartbeat_ms;
+	c->idle_timeout_ms = g->idle_timeout_ms;
+	c->login_timeout_ms = g->login_timeout_ms;
+	c->resume_window_ms = g->resume_window_ms;
+	c->replay_max = g->replay_max;
+	c->replay_budget = g->replay_budget;
+	c->msg_rate = g->msg_rate;
+	c->msg_burst = g->msg_burst;
+	c->max_violations = g->max_violations;
+	for (i = 0; i < cf->n_services; i++)
+		for (t = cf->services[i].first_type; t <= cf->services[i].last_type; t++)
+			c->type_service[t] = (uint8_t)i;
+	c->n_services = (uint8_t)cf->n_services;
+	dp->gw_conf = c;
+	LISTEN_LOG(INFO, "gateway: %u service(s), up to %u sessions per worker, resume window %u ms",
+		   cf->n_services, c->max_sessions, c->resume_window_ms);
+	return 0;
+}
+
 int
 wg_listeners_init(struct wg_dataplane *dp)
 {
 	const struct wg_conf *cf = dp->conf;
 	struct wg_tls_conf tc;
-	bool tls = false;
+	bool tls = false, gateway = false;
 	unsigned int i;
 	int ret;
 
@@ -92,12 +128,17 @@ wg_listeners_init(struct wg_dataplane *dp)
 		ls->port = cf->listeners[i].port;
 		ls->tls = cf->listeners[i].tls;
 		ls->max_message = cf->listeners[i].max_message;
+		ls->service = strcmp(cf->listeners[i].service, "gateway") == 0 ? WG_SVC_GATEWAY :
+										  WG_SVC_ECHO;
+		gateway |= ls->service == WG_SVC_GATEWAY;
 		tls |= ls->tls;
 		LISTEN_LOG(INFO, "port %u: %s%s, service %s", ls->port, cf->listeners[i].proto,
 			   ls->tls ? " over TLS 1.3" : " (no TLS: dev mode)",
 			   cf->listeners[i].service);
 	}
 	dp->n_listeners = cf->n_listeners;
+	if (gateway && (ret = gw_conf_from(dp, cf)) != 0)
+		return ret;
 	if (!tls)
 		return 0;
 	tls_conf_from(&tc, &cf->tls);
@@ -120,6 +161,8 @@ wg_listeners_init(struct wg_dataplane *dp)
 void
 wg_listeners_fini(struct wg_dataplane *dp)
 {
+	rte_free(dp->gw_conf);
+	dp->gw_conf = NULL;
 	if (dp->tls_engine != NULL) {
 		wg_tls_hs_destroy(dp->tls_engine);
 		dp->tls_engine = NULL;

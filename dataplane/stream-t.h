@@ -19,6 +19,8 @@ struct wg_tcp_conn;
 struct wg_tcp_ctx;
 struct wg_tls_hs;
 struct wg_tls_sess;
+struct wg_gw;
+struct wg_gw_sess;
 
 enum wg_stream_proto {
 	WG_STREAM_RAW = 0,             /* bytes as they come */
@@ -50,12 +52,26 @@ enum wg_stream_state {
                                       * record layer's callbacks) */
 /* 0x0800..0x8000 unused */
 
+enum wg_stream_service {
+	WG_SVC_ECHO = 0,               /* every message straight back */
+	WG_SVC_GATEWAY,                /* client sessions: control and logic (gateway.c) */
+};
+
 /* One listening port's behaviour, fixed at start. */
 struct wg_stream_listener {
 	uint16_t port;                 /* host byte order */
 	uint8_t proto;                 /* enum wg_stream_proto */
 	bool tls;
+	uint8_t service;               /* enum wg_stream_service */
 	uint32_t max_message;          /* framed */
+};
+
+/* Who is at the other end, for the gateway's SessionOpen. */
+struct wg_stream_peer {
+	uint32_t ip;                   /* host byte order */
+	uint16_t port;
+	uint16_t listener_port;
+	uint32_t transport;            /* wg.Transport */
 };
 
 /* Per-connection state, from a per-lcore mempool (no malloc per
@@ -86,6 +102,7 @@ struct wg_stream {
 	uint32_t hs_data;              /* DATA messages sent to the handshake engine */
 	uint32_t hs_bytes;             /* bytes from the peer before takeover */
 	uint32_t hs_late;              /* of those, still to come back after DONE */
+	struct wg_gw_sess *gw;         /* gateway listener: the client session */
 	union {
 		struct wg_ws ws;
 		struct wg_framed fr;
@@ -112,6 +129,7 @@ struct wg_stream_stats {
 	uint64_t nobufs;               /* reassembly buffer pools dry (retried) */
 	uint64_t tx_nomem;             /* no mbuf for output: connection reset */
 	uint64_t blocked;              /* input paused for send space */
+	uint64_t slow_consumers;       /* output over the limit: connection reset */
 };
 
 #endif /* WG_STREAM_T_H */

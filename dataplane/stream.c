@@ -33,12 +33,14 @@
 
 #include "chain.h"
 #include "framed.h"
+#include "gateway.h"
 #include "log.h"
 #include "stream.h"
 #include "tcp.h"
 #include "tls_handshake.h"
 #include "tls_record.h"
 #include "ws.h"
+#include "wg_internal.pb-c.h"
 
 RTE_LOG_REGISTER(wg_stream_logtype, wg.stream, INFO);
 #define STREAM_LOG(l, ...) WG_LOG(wg_stream_logtype, l, "stream", __VA_ARGS__)
@@ -53,6 +55,8 @@ RTE_LOG_REGISTER(wg_stream_logtype, wg.stream, INFO);
 #define HS_MAX_BYTES         (64 * 1024) /* to the engine before takeover: far above any
                                           * ClientHello + Finished; more waits */
 #define CTL_MAX              (WG_WS_MAX_HDR + WG_WS_MAX_CTL)
+#define OUT_MAX              (4 * TX_HIGH_WATER) /* queued for a client that does not
+                                          * read: beyond it the connection goes */
 
 struct stream_listen {
 	struct wg_stream_lctx *lx;
@@ -70,6 +74,7 @@ struct wg_stream_lctx {
 	struct rte_mempool *tls_big;   /* pktmbufs that hold a whole record */
 	struct wg_tls_hs *engine;
 	struct wg_tls_lcore *tlc;
+	struct wg_gw *gw;
 	const struct wg_ws_conf *ws_conf;
 	struct wg_stream *dirty;       /* streams to run next pass */
 	struct wg_stream *up_head;     /* upgrades in flight, by deadline (one timeout) */
@@ -178,6 +183,12 @@ stream_release(struct wg_stream *s)
 
 	if (s->state == WG_STREAM_FREE)
 		return;
+	if (s->gw != NULL) {
+		struct wg_gw_sess *ss = s->gw;
+
+		s->gw = NULL;
+		wg_gw_closed(lx->gw, ss, s->state == WG_STREAM_CLOSING ? 0 : -ECONNRESET);
+	}
 	if (s->state == WG_STREAM_TLS_HS) {
 		struct wg_tls_hs_ref ref = hs_ref(s);
 
@@ -227,6 +238,19 @@ stream_abort(struct wg_stream *s)
 	}
 }
 
+/* A gateway connection becomes a client session once messages can flow. */
+static int
+gw_attach(struct wg_stream *s)
+{
+	struct wg_stream_peer peer;
+
+	if (s->ls->service != WG_SVC_GATEWAY)
+		return 0;
+	(void)wg_stream_peer(s, &peer);
+	s->gw = wg_gw_open(s->lx->gw, s, peer.ip, peer.port, peer.listener_port, peer.transport);
+	return s->gw != NULL ? 0 : -ENOMEM;
+}
+
 /* The protocol starts: right away, or after the TLS handshake. */
 static int
 stream_open(struct wg_stream *s)
@@ -254,7 +278,7 @@ stream_open(struct wg_stream *s)
 		break;
 	}
 	s->state = WG_STREAM_OPEN;
-	return 0;
+	return gw_attach(s);
 }
 
 static int
@@ -426,6 +450,22 @@ svc_echo_msg(struct wg_stream *s, const struct wg_ws_event *ev)
 	return 0;
 }
 
+/* A whole message to the listener's service. Negative: reset. */
+static int
+svc_msg(struct wg_stream *s, const struct wg_ws_event *ev)
+{
+	if (s->ls->service != WG_SVC_GATEWAY)
+		return svc_echo_msg(s, ev);
+	s->lx->st.msgs_in++;
+	s->lx->st.bytes_in += ev->len;
+	if (s->gw == NULL)
+		return 0;
+	/* the gateway answers bad input itself (Error, kick and close) */
+	(void)wg_gw_input(s->lx->gw, s->gw, s->proto == WG_STREAM_WS && ev->opcode == WG_WS_OP_TEXT,
+			  ev->data, ev->len);
+	return (s->flags & WG_STREAMF_KILL) ? -ENOMEM : 0;
+}
+
 static int
 ws_event(struct wg_stream *s, const struct wg_ws_event *ev)
 {
@@ -434,7 +474,7 @@ ws_event(struct wg_stream *s, const struct wg_ws_event *ev)
 
 	switch (ev->type) {
 	case WG_WS_EV_MESSAGE:
-		ret = svc_echo_msg(s, ev);
+		ret = svc_msg(s, ev);
 		break;
 	case WG_WS_EV_PING:
 	case WG_WS_EV_CLOSE:
@@ -476,6 +516,8 @@ http_input(struct wg_stream *s, const uint8_t *p, uint32_t len, size_t *used)
 		s->flags |= WG_STREAMF_PROTO;
 		s->state = WG_STREAM_OPEN;
 		s->lx->st.http_upgrades++;
+		if (gw_attach(s) != 0)
+			wg_stream_msg_end(s, 1013);   /* try again later */
 		return 0;
 	}
 	s->lx->st.http_refused++;
@@ -532,7 +574,7 @@ parse_chunk(struct wg_stream *s, uint8_t *p, uint32_t len, uint32_t *used)
 			return ret;
 		ret = 0;
 		if (ev.type == WG_WS_EV_MESSAGE)
-			ret = svc_echo_msg(s, &ev);
+			ret = svc_msg(s, &ev);
 		else if (ev.type != WG_WS_EV_NONE && s->proto == WG_STREAM_WS)
 			ret = ws_event(s, &ev);
 		else if (ev.type == WG_WS_EV_ERROR) {
@@ -1100,6 +1142,92 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 	return work;
 }
 
+/* ------------------------------------------------------------ gateway side */
+
+int
+wg_stream_msg_out(struct wg_stream *s, bool text, const void *a, uint32_t alen, const void *b,
+		  uint32_t blen)
+{
+	uint8_t hdr[WG_WS_MAX_HDR], mask[4];
+	uint32_t len = alen + blen;
+	int n;
+
+	if (s->state != WG_STREAM_OPEN || (s->flags & WG_STREAMF_KILL))
+		return -EPIPE;
+	if (tx_len(s) + s->pass_out > OUT_MAX) {
+		/* a client that does not read is not buffered for without
+		 * bound: it goes (its session can resume) */
+		s->lx->st.slow_consumers++;
+		s->flags |= WG_STREAMF_KILL;
+		mark_dirty(s);
+		return -ENOBUFS;
+	}
+	switch (s->proto) {
+	case WG_STREAM_WS:
+		n = wg_ws_frame_begin(&s->u.ws, true, text ? WG_WS_OP_TEXT : WG_WS_OP_BINARY, len,
+				      hdr, mask);
+		if (n < 0)
+			return -EPIPE;
+		break;
+	case WG_STREAM_FRAMED:
+		wg_framed_header(hdr, len);
+		n = WG_FRAMED_HDR;
+		break;
+	default:
+		n = 0;
+		break;
+	}
+	if (tx_put(s, hdr, (uint32_t)n) != 0 || tx_put(s, a, alen) != 0 || tx_put(s, b, blen) != 0) {
+		s->flags |= WG_STREAMF_KILL;
+		mark_dirty(s);
+		return -ENOMEM;
+	}
+	s->lx->st.msgs_out++;
+	mark_dirty(s);
+	return 0;
+}
+
+void
+wg_stream_msg_end(struct wg_stream *s, uint16_t ws_code)
+{
+	uint8_t out[CTL_MAX];
+	int n;
+
+	if (s->state != WG_STREAM_OPEN)
+		return;
+	if (s->proto == WG_STREAM_WS) {
+		n = wg_ws_build_close(&s->u.ws, ws_code, NULL, 0, out, sizeof(out));
+		if (n > 0 && tx_put(s, out, (uint32_t)n) != 0)
+			s->flags |= WG_STREAMF_KILL;
+	}
+	stream_closing(s);
+	mark_dirty(s);
+}
+
+void
+wg_stream_gw_set(struct wg_stream *s, struct wg_gw_sess *ss)
+{
+	s->gw = ss;
+}
+
+int
+wg_stream_peer(const struct wg_stream *s, struct wg_stream_peer *peer)
+{
+	memset(peer, 0, sizeof(*peer));
+	if (s->tcp == NULL)
+		return -ENOTCONN;
+	peer->ip = rte_be_to_cpu_32(s->tcp->raddr);
+	peer->port = rte_be_to_cpu_16(s->tcp->rport);
+	peer->listener_port = s->ls->port;
+	if (s->proto == WG_STREAM_WS)
+		peer->transport = s->ls->tls ? WG__TRANSPORT__TRANSPORT_WSS :
+					       WG__TRANSPORT__TRANSPORT_WS;
+	else
+		peer->transport = s->ls->tls ? WG__TRANSPORT__TRANSPORT_FRAMED_TLS :
+					       WG__TRANSPORT__TRANSPORT_FRAMED;
+	return 0;
+}
+
 /* ------------------------------------------------------------ set-up */
 
 int
@@ -1148,6 +1276,7 @@ wg_stream_lctx_create(const struct wg_stream_params *p, struct wg_tcp_ctx *tcp)
 	lx->tcp = tcp;
 	lx->pkt_pool = p->pkt_pool;
 	lx->engine = p->tls_engine;
+	lx->gw = p->gateway;
 	lx->ws_conf = p->ws_conf;
 	lx->worker = p->worker;
 	lx->up_timeout_tsc = (uint64_t)p->upgrade_timeout_ms * (rte_get_tsc_hz() / 1000);
@@ -1236,7 +1365,7 @@ wg_stream_tls_stats(const struct wg_stream_lctx *lx)
 static const char *const stat_names[] = {
 	"accepted", "closed", "active", "refused_nomem", "tls_handshakes", "tls_failed",
 	"tls_errors", "http_upgrades", "http_refused", "http_timeouts", "msgs_in", "msgs_out", "bytes_in",
-	"bytes_out", "proto_errors", "nobufs", "tx_nomem", "blocked",
+	"bytes_out", "proto_errors", "nobufs", "tx_nomem", "blocked", "slow_consumers",
 };
 _Static_assert(RTE_DIM(stat_names) * sizeof(uint64_t) == sizeof(struct wg_stream_stats),
 	       "a name for every counter");

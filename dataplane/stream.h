@@ -23,6 +23,7 @@ struct wg_stream_params {
 	const struct wg_ws_conf *ws_conf;   /* outlives the context */
 	struct rte_mempool *pkt_pool;  /* output mbufs */
 	struct wg_tls_hs *tls_engine;  /* NULL when no listener uses TLS */
+	struct wg_gw *gateway;         /* NULL when no listener is a gateway */
 };
 
 /* A worker's stream context: pools on socket, listeners registered on tcp.
@@ -50,5 +51,22 @@ void wg_stream_dump(FILE *f, const struct wg_stream *s);
 
 /* enum wg_stream_proto from a config word, -EINVAL if unknown */
 int wg_stream_proto_parse(const char *word);
+
+/* --- for the gateway (any time, also from ring input outside a pass) */
+
+/* One message to the peer, a (alen bytes) then b (blen), as one WebSocket
+ * frame (text or binary) or one framed payload. 0; -EPIPE when the stream
+ * is closing (nothing sent); -ENOMEM when out of buffers (the stream is
+ * reset at its next pass). */
+int wg_stream_msg_out(struct wg_stream *s, bool text, const void *a, uint32_t alen,
+		      const void *b, uint32_t blen);
+
+/* Close after the queued output: WebSocket close with code, or FIN. */
+void wg_stream_msg_end(struct wg_stream *s, uint16_t ws_code);
+
+/* The session a stream belongs to changes (a RESUME adopted it). */
+void wg_stream_gw_set(struct wg_stream *s, struct wg_gw_sess *ss);
+
+int wg_stream_peer(const struct wg_stream *s, struct wg_stream_peer *peer);
 
 #endif /* WG_STREAM_H */

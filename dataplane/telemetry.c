@@ -19,6 +19,7 @@
 
 #include "arp.h"
 #include "dataplane.h"
+#include "gateway.h"
 #include "net.h"
 #include "registry.h"
 #include "stream.h"
@@ -200,6 +201,27 @@ tel_instances(const char *cmd __rte_unused, const char *params __rte_unused,
  * worker writes them without atomics: a reading may be a few counts behind
  * (each field is a single aligned store). */
 static int
+tel_gateway(const char *cmd __rte_unused, const char *params __rte_unused,
+	    struct rte_tel_data *d)
+{
+	const char *names[MAX_COUNTERS];
+	uint64_t vals[MAX_COUNTERS], sum[MAX_COUNTERS] = {0};
+	unsigned int i, w, n = 0;
+
+	rte_tel_data_start_dict(d);
+	for (w = 0; w < tdp->n_workers; w++) {
+		if (tdp->workers[w].gw == NULL)
+			continue;
+		n = wg_gw_stats_list(wg_gw_stats(tdp->workers[w].gw), names, vals, MAX_COUNTERS);
+		for (i = 0; i < n; i++)
+			sum[i] += vals[i];
+	}
+	for (i = 0; i < n; i++)
+		rte_tel_data_add_dict_u64(d, names[i], sum[i]);
+	return 0;
+}
+
+static int
 tel_streams(const char *cmd __rte_unused, const char *params __rte_unused,
 	    struct rte_tel_data *d)
 {
@@ -377,6 +399,8 @@ wg_telemetry_init(struct wg_dataplane *dp)
 					  "Packet counters summed over workers. Parameters: int worker (optional)");
 	ret |= rte_telemetry_register_cmd("/wg/streams", tel_streams,
 					  "TLS / WebSocket / framed streams: counters summed over workers");
+	ret |= rte_telemetry_register_cmd("/wg/gateway", tel_gateway,
+					  "Gateway client sessions: counters summed over workers");
 	ret |= rte_telemetry_register_cmd("/wg/tcp", tel_tcp,
 					  "TCP counters summed over workers. Parameters: int worker (optional)");
 	ret |= rte_telemetry_register_cmd("/wg/tcp_client_start", tel_client_start,

@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 
 #include "arp.h"
+#include "gateway.h"
 #include "impair.h"
 #include "dataplane.h"
 #include "log.h"
@@ -113,6 +114,23 @@ worker_streams_init(struct wg_dataplane *dp, struct wg_worker *w)
 
 	if (dp->n_listeners == 0)
 		return 0;
+	if (dp->gw_conf != NULL) {
+		struct wg_gw_params gp = {
+			.name = name,
+			.socket = sp.socket,
+			.worker = w->idx,
+			.conf = dp->gw_conf,
+			.msg_pool = dp->msg_pool,
+			.reg = dp->reg,
+			.to_inst = w->to_inst,
+		};
+
+		snprintf(name, sizeof(name), "gw%u", w->idx);
+		w->gw = wg_gw_create(&gp);
+		if (w->gw == NULL)
+			return -rte_errno;
+		sp.gateway = w->gw;
+	}
 	snprintf(name, sizeof(name), "s%u", w->idx);
 	w->streams = wg_stream_lctx_create(&sp, w->tcp);
 	if (w->streams == NULL)
@@ -464,8 +482,10 @@ poll_instances(struct wg_worker *w, uint64_t now)
 				ws->rtt_last_tsc = now - h->tsc;
 				break;
 			default:
-				/* client-bound traffic arrives with the
-				 * message plane; count it until then */
+				if (w->gw != NULL) {
+					wg_gw_ring_msg(w->gw, s, m);
+					continue;
+				}
 				w->stats->msgs_no_handler++;
 				break;
 			}
@@ -562,6 +582,8 @@ wg_worker_main(void *arg)
 		for (p = 0; p < w->n_ports; p++)
 			work += rx_port(w, p, now_ms);
 		work += poll_instances(w, now);
+		if (w->gw != NULL)
+			work += wg_gw_tick(w->gw, now_ms);
 		if (w->streams != NULL)
 			work += wg_stream_poll(w->streams);
 		work += wg_tcp_timers(w->tcp, now_ms);

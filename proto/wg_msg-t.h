@@ -41,6 +41,17 @@ _Static_assert(offsetof(struct wg_msg_hdr, tsc) == 24, "wg_msg_hdr layout");
 #define WG_MSG_PONG          0x0004  /* instance -> dp: echoes the ping's seq and tsc */
 #define WG_MSG_BYE           0x0005  /* instance -> dp: clean detach, empty */
 
+/* message plane (docs/message-plane.md); payloads in wg_internal.proto */
+#define WG_MSG_SESSION_OPEN   0x0010  /* dp -> control: SessionOpen, before a LOGIN/RESUME */
+#define WG_MSG_SESSION_BIND   0x0011  /* control -> dp: SessionBind, login/resume accepted */
+#define WG_MSG_SESSION_ATTACH 0x0012  /* dp -> logic: SessionAttach, the session is yours */
+#define WG_MSG_SESSION_DETACH 0x0013  /* dp -> logic/control: SessionDetach, it is gone */
+#define WG_MSG_SESSION_KICK   0x0014  /* control -> dp: KickReq, tell the client and close */
+#define WG_MSG_ROUTE_UPDATE   0x0015  /* control -> dp: SessionBind with new routes only */
+#define WG_MSG_SESSION_SYNC   0x0016  /* control -> dp: send SESSION_STATE for every session;
+                                       * dp -> control, empty: that was all */
+#define WG_MSG_SESSION_STATE  0x0017  /* dp -> control: SessionState */
+
 /* flags */
 #define WG_MSG_F_MULTICAST   0x0001  /* payload is followed by a session list */
 #define WG_MSG_F_REPLY       0x0002  /* answers a message with the same seq */

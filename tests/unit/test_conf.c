@@ -956,6 +956,56 @@ test_atomic_and_layering(void **state)
 	assert_string_equal(err, "parsing [third.yaml:4]: ports[0].dev is required");
 }
 
+/* Services: type ranges routed to logic instances, checked as a whole. */
+static void
+test_services(void **state)
+{
+	static const struct {
+		const char *yaml, *msg;
+	} cases[] = {
+		{ PORT0 "services:\n  - { first_type: 512, last_type: 767 }\n",
+		  "parsing [t.yaml:6]: services[0].name is required" },
+		{ PORT0 "services:\n  - { name: a, first_type: 600, last_type: 599 }\n",
+		  "parsing [t.yaml:6]: services[0] (a): first_type and last_type must give a range "
+		  "(first_type <= last_type)" },
+		{ PORT0 "services:\n  - { name: a, first_type: 300, last_type: 700 }\n",
+		  "parsing [t.yaml:6]: services[0] (a): types 0x100-0x1ff are the session "
+		  "protocol's (login, heartbeat, ...), not a service's" },
+		{ PORT0 "logic:\n  count: 2\nservices:\n"
+		  "  - { name: a, first_type: 512, last_type: 600, instance_first: 1, instances: 2 }\n",
+		  "parsing [t.yaml:8]: services[0] (a): logic instances 1..2, but logic.count is 2" },
+		{ PORT0 "services:\n  - { name: a, first_type: 512, last_type: 600 }\n"
+		  "  - { name: a, first_type: 700, last_type: 800 }\n",
+		  "parsing [t.yaml:7]: services[1].name 'a' is already used by services[0]" },
+		{ PORT0 "services:\n  - { name: a, first_type: 512, last_type: 600 }\n"
+		  "  - { name: b, first_type: 600, last_type: 800 }\n",
+		  "parsing [t.yaml:7]: services[1] (b): types 0x258-0x320 overlap services[0] (a)" },
+		{ PORT0 "gateway:\n  replay_max: 100\n  replay_budget: 50\n",
+		  "parsing [t.yaml:6]: gateway.replay_max 100 is above gateway.replay_budget 50" },
+	};
+	struct wg_conf c;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		expect_validate_err(cases[i].yaml, cases[i].msg);
+	expect_parse_err(PORT0 "services:\n  - { name: a, first_type: 512, strategy: fastest }\n",
+			 "parsing [t.yaml:6]: services[0].strategy: 'fastest' is not one of "
+			 "'round_robin', 'random', 'least_loaded', 'hash'");
+	expect_parse_err(PORT0 "services:\n  - { name: a, first_type: 70000 }\n",
+			 "parsing [t.yaml:6]: services[0].first_type: 70000 is out of range 256..65535");
+	/* a good one: defaults filled, round trip through the dump */
+	assert_int_equal(parse(&c, PORT0 "logic:\n  count: 2\nservices:\n"
+			       "  - { name: echo, first_type: 512, last_type: 767 }\n"
+			       "  - { name: chat, first_type: 768, last_type: 1023, instances: 1, "
+			       "strategy: round_robin }\n"), 0);
+	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.n_services, 2);
+	assert_string_equal(c.services[0].strategy, "hash");
+	assert_int_equal(c.services[1].instances, 1);
+	assert_round_trip(&c);
+}
+
 static void
 test_validate(void **state)
 {
@@ -1512,9 +1562,9 @@ test_impair_validate_lines(void **state)
 	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
 	/* 1 + 5 + 7 + 9 + 6 + 1 section/keys, 8 x (item + 10 + 3 + 12) */
 	/* 5 sections + 7 eal + 9 dataplane + 6 instances keys, logic.count
-	 * (same offset and size as its section: one entry), and per port the
+	 * (an entry of its own: the logic section has more fields), and per port the
 	 * item, 9 keys, impair, seed, rx, tx and 2 x 6 */
-	assert_int_equal(c.n_lines, 5 + 7 + 9 + 6 + WG_CONF_MAX_PORTS * 26);
+	assert_int_equal(c.n_lines, 6 + 7 + 9 + 6 + WG_CONF_MAX_PORTS * 26);
 
 	/* the last port's last keys still have their lines */
 	c.ports[7].impair.tx.reorder_us = 10000001;
@@ -1966,16 +2016,28 @@ test_default_config_file(void **state)
 	strcpy(d.tls.cert, "/run/warpgate/pki/chain.crt");
 	strcpy(d.tls.key, "/run/warpgate/pki/server.key");
 	/* field by field: padding stays the zeros of wg_conf_defaults */
-	d.n_listeners = 2;
+	d.n_listeners = 4;
 	d.listeners[0].port = 443;
 	d.listeners[1].port = 7443;
-	strcpy(d.listeners[0].proto, "ws");
-	strcpy(d.listeners[1].proto, "framed");
-	for (unsigned int i = 0; i < 2; i++) {
+	d.listeners[2].port = 8443;
+	d.listeners[3].port = 9443;
+	for (unsigned int i = 0; i < 4; i++) {
+		strcpy(d.listeners[i].proto, i % 2 == 0 ? "ws" : "framed");
 		d.listeners[i].tls = true;
-		strcpy(d.listeners[i].service, "echo");
+		strcpy(d.listeners[i].service, i < 2 ? "echo" : "gateway");
 		d.listeners[i].max_message = 65536;
 	}
+	strcpy(d.control.token_keys, "/run/warpgate/token.keys");
+	d.n_services = 2;
+	strcpy(d.services[0].name, "echo");
+	d.services[0].first_type = 512;
+	d.services[0].last_type = 767;
+	strcpy(d.services[0].strategy, "round_robin");
+	strcpy(d.services[1].name, "chat");
+	d.services[1].first_type = 768;
+	d.services[1].last_type = 1023;
+	d.services[1].instances = 1;
+	strcpy(d.services[1].strategy, "hash");
 	assert_memory_equal(&c, &d, CONF_CMP_LEN);
 }
 
@@ -2086,6 +2148,7 @@ main(void)
 		cmocka_unit_test(test_line_endings_and_styles),
 		cmocka_unit_test(test_atomic_and_layering),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_services),
 		cmocka_unit_test(test_validate_programmatic),
 		cmocka_unit_test(test_impair_section),
 		cmocka_unit_test(test_impair_percent),

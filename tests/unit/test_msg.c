@@ -73,6 +73,36 @@ test_check_rejects(void **state)
 	assert_int_equal(wg_msg_check(buf, 40), -EBADMSG);
 }
 
+/* Multicast: payload, padding to 8 bytes, then one or more u64 session ids
+ * up to the end - the length check moves to the list. */
+static void
+test_check_multicast(void **state)
+{
+	uint8_t buf[32 + 5 + 3 + 3 * 8] = {0};
+	struct wg_msg_hdr *h = (struct wg_msg_hdr *)buf;
+	uint32_t plen;
+
+	(void)state;
+	wg_msg_hdr_fill(h, 0x303, 0, 5, WG_MSG_F_MULTICAST, 1, 1);
+	assert_int_equal(wg_msg_check(buf, sizeof(buf)), 0);
+	assert_int_equal(wg_msg_check(buf, 32 + 8 + 8), 0);          /* one id */
+	assert_int_equal(wg_msg_check(buf, 32 + 8), -EBADMSG);       /* no id */
+	assert_int_equal(wg_msg_check(buf, sizeof(buf) - 1), -EBADMSG); /* part of an id */
+	for (plen = 0; plen <= 8; plen++) {
+		h->len = plen;
+		/* the list starts at the next multiple of 8 after the payload */
+		assert_int_equal(wg_msg_check(buf, ((32 + plen + 7) & ~7u) + 8), 0);
+	}
+	h->len = 3 * 8 + 8 + 1;  /* payload reaching into the list */
+	assert_int_equal(wg_msg_check(buf, sizeof(buf)), -EBADMSG);
+	h->len = UINT32_MAX;
+	assert_int_equal(wg_msg_check(buf, sizeof(buf)), -EBADMSG);
+	/* without the flag the lengths must match exactly */
+	h->len = 5;
+	h->flags = 0;
+	assert_int_equal(wg_msg_check(buf, sizeof(buf)), -EBADMSG);
+}
+
 static void
 test_hello_roundtrip(void **state)
 {
@@ -138,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_fill_and_check),
 		cmocka_unit_test(test_check_rejects),
+		cmocka_unit_test(test_check_multicast),
 		cmocka_unit_test(test_hello_roundtrip),
 		cmocka_unit_test(test_ring_names),
 	};
