@@ -168,6 +168,11 @@ struct wg_conf_control {
 	uint32_t ip_logins_burst;
 	uint32_t ip_max_sessions;      /* concurrent per source address; 0 unlimited */
 	uint32_t max_ips;              /* source addresses tracked at once */
+	char account_db[WG_CONF_STR_MAX]; /* libpq conninfo of the accounts table; "" = no
+	                                * password logins */
+	uint32_t account_timeout_ms;   /* one password check, database included */
+	uint32_t account_threads;      /* scrypt threads (hashing is slow by design) */
+	uint32_t account_pending;      /* checks in progress at once; more: SERVICE_UNAVAILABLE */
 };
 
 /* A service: client message types [first_type, last_type] handled by logic
@@ -189,12 +194,31 @@ struct wg_conf_logic_chat {
 	uint32_t max_joined;           /* rooms one session is in at once */
 };
 
+/* The shared world of each logic instance (logic/world/svc_world.c): the
+ * world is [0, width] x [0, height] in world units. */
+struct wg_conf_logic_world {
+	uint32_t width, height;
+	uint32_t view_radius;          /* AOI radius of every avatar and NPC */
+	uint32_t max_speed;            /* world units per second a MOVE may cover */
+	uint32_t move_slack;           /* idle ticks a later MOVE may catch up */
+	uint32_t max_moves;            /* MOVE messages per session per tick */
+	uint32_t pos_scale;            /* quantisation steps per world unit */
+	uint32_t sync_frames;          /* snapshots remembered per client */
+	uint32_t budget;               /* StateDelta bytes per client per tick */
+	uint32_t spawn_x, spawn_y;     /* where avatars appear ... */
+	uint32_t spawn_spread;         /* ... give or take this much on each axis */
+	uint32_t npcs;                 /* server-driven entities walking seeded paths */
+	uint32_t seed;                 /* of the NPC paths and spawn offsets */
+	char aoi[16];                  /* AOI implementation: inc, grid, ninegrid, naive */
+};
+
 struct wg_conf_logic {
 	uint32_t count;                /* logic instances the launcher starts */
 	uint32_t tick_hz;              /* service ticks per second */
 	uint32_t max_catchup;          /* late ticks run back to back; older ones are dropped */
 	uint32_t max_sessions;         /* sessions attached to one instance */
 	struct wg_conf_logic_chat chat;
+	struct wg_conf_logic_world world;
 };
 
 /* Where a key was read: wg_conf_parse_string records the 1-based line of

@@ -294,6 +294,10 @@ static const struct conf_key control_keys[] = {
 	KEY_UINT(struct wg_conf_control, ip_logins_burst, 0, 1000000),
 	KEY_UINT(struct wg_conf_control, ip_max_sessions, 0, 16777216),
 	KEY_UINT(struct wg_conf_control, max_ips, 1, 16777216),
+	KEY_STR(struct wg_conf_control, account_db, NULL),
+	KEY_UINT(struct wg_conf_control, account_timeout_ms, 100, 600000),
+	KEY_UINT(struct wg_conf_control, account_threads, 1, 8),
+	KEY_UINT(struct wg_conf_control, account_pending, 1, 65536),
 };
 
 static const struct conf_key service_keys[] = {
@@ -315,12 +319,37 @@ static const struct conf_key logic_chat_keys[] = {
 
 static const struct conf_section logic_chat_section = SECTION(logic_chat_keys, NULL);
 
+static const char *const aoi_impls[] = { "inc", "grid", "ninegrid", "naive", NULL };
+
+static const struct conf_key logic_world_keys[] = {
+	/* width x pos_scale stays below the quantiser's 2^30 */
+	KEY_UINT(struct wg_conf_logic_world, width, 1, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, height, 1, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, view_radius, 0, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, max_speed, 1, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, move_slack, 1, 1000),
+	KEY_UINT(struct wg_conf_logic_world, max_moves, 1, 1000),
+	KEY_UINT(struct wg_conf_logic_world, pos_scale, 1, 1024),
+	KEY_UINT(struct wg_conf_logic_world, sync_frames, 2, 1024),
+	/* a StateDelta must fit one 4 KiB message mbuf */
+	KEY_UINT(struct wg_conf_logic_world, budget, 64, 3900),
+	KEY_UINT(struct wg_conf_logic_world, spawn_x, 0, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, spawn_y, 0, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, spawn_spread, 0, 1000000),
+	KEY_UINT(struct wg_conf_logic_world, npcs, 0, 1u << 19),
+	KEY_UINT(struct wg_conf_logic_world, seed, 0, UINT32_MAX),
+	KEY_WORD(struct wg_conf_logic_world, aoi, aoi_impls),
+};
+
+static const struct conf_section logic_world_section = SECTION(logic_world_keys, NULL);
+
 static const struct conf_key logic_keys[] = {
 	KEY_UINT(struct wg_conf_logic, count, 0, CONF_MAX_LCORE - 2),
 	KEY_UINT(struct wg_conf_logic, tick_hz, 1, 1000),
 	KEY_UINT(struct wg_conf_logic, max_catchup, 1, 1000),
 	KEY_UINT(struct wg_conf_logic, max_sessions, 16, 1u << 24),
 	KEY_SECTION(struct wg_conf_logic, chat, &logic_chat_section),
+	KEY_SECTION(struct wg_conf_logic, world, &logic_world_section),
 };
 
 static const struct conf_section eal_section = SECTION(eal_keys, NULL);
@@ -359,6 +388,7 @@ _Static_assert(ARRAY_SIZE(port_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small
 _Static_assert(ARRAY_SIZE(instances_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(logic_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(logic_chat_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
+_Static_assert(ARRAY_SIZE(logic_world_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(tcp_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
 _Static_assert(ARRAY_SIZE(impair_dir_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small");
@@ -373,6 +403,7 @@ _Static_assert(ARRAY_SIZE(top_keys) <= CONF_SECTION_MAX_KEYS, "seen[] too small"
  * port's impair section with its rx and tx. */
 _Static_assert(ARRAY_SIZE(top_keys) + ARRAY_SIZE(eal_keys) + ARRAY_SIZE(dataplane_keys) +
 	       ARRAY_SIZE(instances_keys) + ARRAY_SIZE(logic_keys) + ARRAY_SIZE(logic_chat_keys) +
+	       ARRAY_SIZE(logic_world_keys) +
 	       ARRAY_SIZE(tcp_keys) +
 	       ARRAY_SIZE(tls_keys) + ARRAY_SIZE(ws_keys) + ARRAY_SIZE(gateway_keys) +
 	       ARRAY_SIZE(control_keys) +
@@ -477,6 +508,20 @@ wg_conf_defaults(struct wg_conf *c)
 	c->logic.chat.max_members = 256;
 	c->logic.chat.max_text = 512;
 	c->logic.chat.max_joined = 8;
+	c->logic.world.width = 10000;
+	c->logic.world.height = 10000;
+	c->logic.world.view_radius = 200;
+	c->logic.world.max_speed = 200;
+	c->logic.world.move_slack = 4;
+	c->logic.world.max_moves = 8;
+	c->logic.world.pos_scale = 16;
+	c->logic.world.sync_frames = 32;
+	c->logic.world.budget = 1200;
+	c->logic.world.spawn_x = 5000;
+	c->logic.world.spawn_y = 5000;
+	c->logic.world.spawn_spread = 50;
+	c->logic.world.seed = 1;
+	strcpy(c->logic.world.aoi, "inc");
 
 	strcpy(c->tls.ciphersuites, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
 	strcpy(c->tls.groups, "X25519:P-256");
@@ -512,6 +557,9 @@ wg_conf_defaults(struct wg_conf *c)
 	c->control.ip_logins_burst = 40;
 	c->control.ip_max_sessions = 256;
 	c->control.max_ips = 65536;
+	c->control.account_timeout_ms = 5000;
+	c->control.account_threads = 1;
+	c->control.account_pending = 256;
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -1980,6 +2028,14 @@ wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 		return verr(&v, LINE(&v, instances.lcore_base),
 			    "instances.lcore_base %u + 1 + logic.count %u must be below %u "
 			    "(RTE_MAX_LCORE)", in->lcore_base, c->logic.count, CONF_MAX_LCORE);
+	if (c->logic.world.spawn_x > c->logic.world.width)
+		return verr(&v, LINE(&v, logic.world.spawn_x),
+			    "logic.world.spawn_x %u is outside the world (width %u)",
+			    c->logic.world.spawn_x, c->logic.world.width);
+	if (c->logic.world.spawn_y > c->logic.world.height)
+		return verr(&v, LINE(&v, logic.world.spawn_y),
+			    "logic.world.spawn_y %u is outside the world (height %u)",
+			    c->logic.world.spawn_y, c->logic.world.height);
 	return 0;
 }
 

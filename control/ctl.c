@@ -18,6 +18,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include "account.h"
 #include "conf-t.h"
 #include "ctl.h"
 #include "envelope.h"
@@ -51,12 +52,23 @@ struct ctl_stats {
 	uint64_t bad_msgs;
 };
 
+/* A password check in flight: the connection it answers and the request. */
+struct acct_req {
+	struct wg_ctl *c;
+	uint64_t conn;
+	uint32_t msg_id;
+	bool used;
+	char account[WG_SESS_ACCOUNT_MAX + 1];
+};
+
 struct wg_ctl {
 	struct wg_instance *in;
 	const struct wg_conf *conf;
 	struct wg_token_ctx *tok;
 	struct wg_sess_table *sess;
 	struct wg_rl *rl;
+	struct wg_account *acct;            /* NULL: no password logins */
+	struct acct_req *reqs;              /* control.account_pending of them */
 	struct wg_lb *lb[WG_CONF_MAX_SERVICES];
 	unsigned int n_services;
 	uint32_t logic_slot[MAX_LOGIC];     /* logic index -> registry slot while alive */
@@ -258,15 +270,133 @@ token_error(int err)
 	}
 }
 
+/* Credentials checked: the session becomes the player's (a previous
+ * session of the player is kicked), routes are chosen, the dataplane is
+ * told (SESSION_BIND) and the client answered (LOGIN_ACK). 0, or -errno
+ * after the client was told why not. */
+static int
+accept_login(struct wg_ctl *c, struct wg_session *s, uint32_t msg_id, uint64_t player_id,
+	     const char *account)
+{
+	const struct wg_envelope ref = { .type = WG__MSG_TYPE__LOGIN, .msg_id = msg_id };
+	Wg__LoginAck ack = WG__LOGIN_ACK__INIT;
+	uint64_t conn = s->conn_id;
+	struct wg_sess_kick kick;
+	unsigned int i;
+
+	if (wg_rl_session_open(c->rl, s->peer_ip, c->now_ms) != 0) {
+		send_error(c, conn, &ref, WG__ERROR_CODE__SESSION_LIMIT,
+			   "too many sessions from this address");
+		return -EUSERS;
+	}
+	if (wg_sess_activate(c->sess, s, player_id, account, c->now_ms, &kick) != 0) {
+		(void)wg_rl_session_close(c->rl, s->peer_ip, c->now_ms);
+		send_error(c, conn, &ref, WG__ERROR_CODE__INTERNAL, "session table");
+		return -ENOSPC;
+	}
+	if (kick.conn_id != 0)
+		send_kick(c, kick.conn_id, WG__KICK_CODE__DUPLICATE_LOGIN, "logged in elsewhere");
+	for (i = 0; i < c->n_services; i++)
+		route(c, s, i, pick(c, i, s->player_id,
+				     kick.old_state != WG_SESS_FREE ? kick.routes[i] :
+								      WG_SESS_NO_INSTANCE));
+	send_bind(c, s, conn, WG_MSG_SESSION_BIND, false);
+	ack.session_id = conn;
+	ack.player_id = s->player_id;
+	ack.resume_token.data = s->resume_token;
+	ack.resume_token.len = WG_SESS_RESUME_LEN;
+	ack.heartbeat_ms = c->conf->gateway.heartbeat_ms;
+	ack.server_time_ms = wall_ms();
+	ack.resume_window_ms = c->conf->gateway.resume_window_ms;
+	ack.name = s->account;
+	send_env(c, conn, WG__MSG_TYPE__LOGIN_ACK, msg_id, &ack.base);
+	c->st.logins++;
+	CTL_LOG(DEBUG, "login: player %" PRIu64 " (%s) on %" PRIx64, s->player_id, s->account,
+		conn);
+	return 0;
+}
+
+/* The account backend's verdict on a password, possibly long after the
+ * request: the connection may be gone or reused meanwhile. */
+static void
+password_checked(void *arg, int result, uint64_t player_id)
+{
+	struct acct_req *r = arg;
+	struct wg_ctl *c = r->c;
+	const struct wg_envelope ref = { .type = WG__MSG_TYPE__LOGIN, .msg_id = r->msg_id };
+	struct wg_session *s = wg_sess_find(c->sess, r->conn);
+
+	r->used = false;
+	if (s == NULL || s->state != WG_SESS_LOGGING_IN)
+		return;
+	switch (result) {
+	case 0:
+		if (accept_login(c, s, r->msg_id, player_id, r->account) == 0)
+			return;
+		break;
+	case -ENOENT:
+	case -EACCES:
+		send_error(c, r->conn, &ref, WG__ERROR_CODE__BAD_CREDENTIALS,
+			   "wrong account or password");
+		break;
+	case -EAGAIN:
+	case -ETIMEDOUT:
+	case -ECANCELED:
+		send_error(c, r->conn, &ref, WG__ERROR_CODE__SERVICE_UNAVAILABLE,
+			   "account service unavailable");
+		break;
+	default:
+		send_error(c, r->conn, &ref, WG__ERROR_CODE__INTERNAL, "account check failed");
+		break;
+	}
+	c->st.login_refused++;
+}
+
+static void
+password_login(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env,
+	       const Wg__Login__Password *pw)
+{
+	struct acct_req *r = NULL;
+	unsigned int i;
+	int ret;
+
+	if (c->acct == NULL) {
+		send_error(c, conn, env, WG__ERROR_CODE__BAD_CREDENTIALS,
+			   "password login not configured");
+		goto refused;
+	}
+	for (i = 0; i < c->conf->control.account_pending && r == NULL; i++)
+		if (!c->reqs[i].used)
+			r = &c->reqs[i];
+	if (r == NULL || pw->account == NULL || strlen(pw->account) > WG_SESS_ACCOUNT_MAX) {
+		send_error(c, conn, env, r == NULL ? WG__ERROR_CODE__SERVICE_UNAVAILABLE :
+						     WG__ERROR_CODE__BAD_CREDENTIALS,
+			   r == NULL ? "too many logins in progress" : "bad account name");
+		goto refused;
+	}
+	r->c = c;
+	r->conn = conn;
+	r->msg_id = env->msg_id;
+	snprintf(r->account, sizeof(r->account), "%s", pw->account);
+	r->used = true;
+	ret = wg_account_verify(c->acct, pw->account, pw->password != NULL ? pw->password : "",
+				pw->password != NULL ? strlen(pw->password) : 0, password_checked, r);
+	if (ret == 0)
+		return;
+	r->used = false;
+	send_error(c, conn, env, ret == -EINVAL ? WG__ERROR_CODE__BAD_CREDENTIALS :
+						  WG__ERROR_CODE__SERVICE_UNAVAILABLE,
+		   ret == -EINVAL ? "bad account name or password" : "account service busy");
+refused:
+	c->st.login_refused++;
+}
+
 static void
 login(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env)
 {
-	Wg__LoginAck ack = WG__LOGIN_ACK__INIT;
 	struct wg_token_claims cl;
-	struct wg_sess_kick kick;
 	struct wg_session *s;
 	Wg__Login *l;
-	unsigned int i;
 	int ret;
 
 	s = wg_sess_find(c->sess, conn);
@@ -284,10 +414,14 @@ login(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env)
 		send_error(c, conn, env, WG__ERROR_CODE__RATE_LIMITED, "too many logins");
 		goto refused;
 	}
+	if (l->auth_case == WG__LOGIN__AUTH_PASSWORD && l->password != NULL) {
+		password_login(c, conn, env, l->password);
+		wg__login__free_unpacked(l, NULL);
+		return;
+	}
 	if (l->auth_case != WG__LOGIN__AUTH_TOKEN || c->tok == NULL) {
 		send_error(c, conn, env, WG__ERROR_CODE__BAD_CREDENTIALS,
-			   c->tok == NULL ? "token login not configured" :
-					    "password login not configured");
+			   "token login not configured");
 		goto refused;
 	}
 	ret = wg_token_verify(c->tok, l->token, strlen(l->token), wall_s(), 0, &cl);
@@ -295,35 +429,8 @@ login(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env)
 		send_error(c, conn, env, token_error(ret), wg_token_strerror(ret));
 		goto refused;
 	}
-	if (wg_rl_session_open(c->rl, s->peer_ip, c->now_ms) != 0) {
-		send_error(c, conn, env, WG__ERROR_CODE__SESSION_LIMIT,
-			   "too many sessions from this address");
+	if (accept_login(c, s, env->msg_id, cl.player_id, cl.account) != 0)
 		goto refused;
-	}
-	if (wg_sess_activate(c->sess, s, cl.player_id, cl.account, c->now_ms, &kick) != 0) {
-		(void)wg_rl_session_close(c->rl, s->peer_ip, c->now_ms);
-		send_error(c, conn, env, WG__ERROR_CODE__INTERNAL, "session table");
-		goto refused;
-	}
-	if (kick.conn_id != 0)
-		send_kick(c, kick.conn_id, WG__KICK_CODE__DUPLICATE_LOGIN, "logged in elsewhere");
-	for (i = 0; i < c->n_services; i++)
-		route(c, s, i, pick(c, i, s->player_id,
-				     kick.old_state != WG_SESS_FREE ? kick.routes[i] :
-								      WG_SESS_NO_INSTANCE));
-	send_bind(c, s, conn, WG_MSG_SESSION_BIND, false);
-	ack.session_id = conn;
-	ack.player_id = s->player_id;
-	ack.resume_token.data = s->resume_token;
-	ack.resume_token.len = WG_SESS_RESUME_LEN;
-	ack.heartbeat_ms = c->conf->gateway.heartbeat_ms;
-	ack.server_time_ms = wall_ms();
-	ack.resume_window_ms = c->conf->gateway.resume_window_ms;
-	ack.name = s->account;
-	send_env(c, conn, WG__MSG_TYPE__LOGIN_ACK, env->msg_id, &ack.base);
-	c->st.logins++;
-	CTL_LOG(DEBUG, "login: player %" PRIu64 " (%s) on %" PRIx64, s->player_id, s->account,
-		conn);
 	wg__login__free_unpacked(l, NULL);
 	return;
 refused:
@@ -613,9 +720,11 @@ expired(void *arg, const struct wg_session *s)
 unsigned int
 wg_ctl_tick(struct wg_ctl *c, uint64_t now_ms)
 {
-	unsigned int work;
+	unsigned int work = 0;
 
 	c->now_ms = now_ms;
+	if (c->acct != NULL)
+		work += (unsigned int)RTE_MAX(0, wg_account_poll(c->acct, now_ms));
 	if (!c->synced && wg_slot_alive(&c->in->reg->slots[c->in->slot])) {
 		/* sessions logged in before we (re)started */
 		unsigned int w;
@@ -629,13 +738,25 @@ wg_ctl_tick(struct wg_ctl *c, uint64_t now_ms)
 		}
 		c->synced = true;
 	}
-	work = watch_logic(c);
+	work += watch_logic(c);
 	if (wg_sess_next_deadline(c->sess) <= now_ms)
 		work += wg_sess_expire(c->sess, now_ms, EXPIRE_BATCH, expired, c);
 	return work;
 }
 
 /* ------------------------------------------------------------ set-up */
+
+static void
+acct_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level <= 3)
+		CTL_LOG(ERR, "accounts: %s", msg);
+	else if (level == 4)
+		CTL_LOG(WARNING, "accounts: %s", msg);
+	else
+		CTL_LOG(INFO, "accounts: %s", msg);
+}
 
 static int
 lb_strategy(const char *word, enum wg_lb_strategy *s)
@@ -719,6 +840,25 @@ wg_ctl_create(struct wg_instance *in, const char **why)
 		*why = "rate limiter";
 		goto fail;
 	}
+	if (cc->account_db[0] != '\0') {
+		struct wg_account_conf ac = {
+			.max_pending = cc->account_pending, .hash_threads = cc->account_threads,
+			.timeout_ms = cc->account_timeout_ms,
+			.hash = { WG_SCRYPT_N_DEFAULT, WG_SCRYPT_R_DEFAULT, WG_SCRYPT_P_DEFAULT },
+			.log = acct_log, .log_arg = c,
+		};
+		struct wg_account_pg_conf pc = {
+			.conninfo = cc->account_db, .connect_timeout_ms = 2000,
+			.reconnect_min_ms = 100, .reconnect_max_ms = 5000,
+		};
+
+		c->reqs = calloc(cc->account_pending, sizeof(*c->reqs));
+		c->acct = c->reqs != NULL ? wg_account_pg_create(&ac, &pc) : NULL;
+		if (c->acct == NULL) {
+			*why = "account backend (control.account_db)";
+			goto fail;
+		}
+	}
 	for (i = 0; i < c->n_services; i++) {
 		const struct wg_conf_service *sv = &cf->services[i];
 		unsigned int last = sv->instances ? sv->instance_first + sv->instances :
@@ -759,6 +899,9 @@ wg_ctl_destroy(struct wg_ctl *c)
 		return;
 	for (i = 0; i < WG_CONF_MAX_SERVICES; i++)
 		wg_lb_destroy(c->lb[i]);
+	/* pending checks complete (canceled) into c->reqs first */
+	wg_account_destroy(c->acct);
+	free(c->reqs);
 	wg_rl_destroy(c->rl);
 	wg_sess_destroy(c->sess);
 	wg_token_destroy(c->tok);

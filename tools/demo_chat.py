@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Two players chat through the gateway: alice (JSON text frames) and bob
-(binary protobuf Envelopes) log in with signed tokens over wss, join a room
+"""Two players chat through the gateway: alice (JSON text frames; with a
+password from the accounts database when --password is given) and bob
+(binary protobuf Envelopes, a signed token) log in over wss, join a room
 and talk; each prints what it saw. Used by `./warpgate demo`.
 
-usage: demo_chat.py URL --ca CA --keys TOKEN_KEYS --token-tool WG_TOKEN
+usage: demo_chat.py URL --ca CA --keys TOKEN_KEYS --token-tool WG_TOKEN [--password PW]
 (WG_PB_DIR must name the protoc --python_out directory of wg_client.proto)
 """
 import argparse
@@ -29,20 +30,27 @@ async def main():
     p.add_argument("--ca", required=True)
     p.add_argument("--keys", required=True)
     p.add_argument("--token-tool", required=True)
+    p.add_argument("--password", help="alice's password (PostgreSQL account)")
     a = p.parse_args()
     ctx = ssl.create_default_context(cafile=a.ca)
     ctx.check_hostname = False
     players = []
     for i, (name, text) in enumerate((("alice", True), ("bob", False))):
-        tok = subprocess.check_output([a.token_tool, "mint", "-k", a.keys, "-p", str(100 + i),
-                                       "-a", name, "-t", "600"], text=True).strip()
         c = await Client(a.url, ssl=ctx, text=text, name=name).connect()
-        m = await c.login(tok)
+        if name == "alice" and a.password:
+            how = "password"
+            m = await c.login_password(name, a.password)
+        else:
+            how = "signed token"
+            tok = subprocess.check_output([a.token_tool, "mint", "-k", a.keys, "-p",
+                                           str(100 + i), "-a", name, "-t", "600"],
+                                          text=True).strip()
+            m = await c.login(tok)
         if m["type"] != "LOGIN_ACK":
             print("%s: login refused: %s" % (name, m["payload"]))
             return 1
-        print("%-5s logged in (%s frames): session %x, player %s" % (
-            name, "JSON text" if text else "binary protobuf", c.session_id,
+        print("%-5s logged in with a %s (%s frames): session %x, player %s" % (
+            name, how, "JSON text" if text else "binary protobuf", c.session_id,
             m["payload"]["playerId"]))
         await c.send("CHAT_JOIN", {"room": "lobby"})
         m = await c.expect("CHAT_JOINED")

@@ -166,6 +166,15 @@ class Client:
             self.resume_token = m["payload"]["resumeToken"]
         return m
 
+    async def login_password(self, account, password, version="1.0.0"):
+        await self.send("LOGIN", {"password": {"account": account, "password": password},
+                                  "device": self.name, "version": version})
+        m = await self.recv_any(("LOGIN_ACK", "ERROR"), timeout=20)
+        if m["type"] == "LOGIN_ACK":
+            self.session_id = int(m["payload"]["sessionId"])
+            self.resume_token = m["payload"]["resumeToken"]
+        return m
+
     async def resume(self, session_id, resume_token, last_seq):
         await self.send("RESUME", {"sessionId": str(session_id), "resumeToken": resume_token,
                                    "lastSeq": last_seq})

@@ -240,6 +240,30 @@ async def resume():
         await x.close()
 
 
+async def password():
+    # accounts were created by the shell (wg_account add) in PostgreSQL
+    a = await client("pw-ok", text=False)
+    m = await a.login_password("paula", "correct horse")
+    check(m["type"] == "LOGIN_ACK" and m["payload"]["playerId"] == "7001",
+          "password login: %s" % m)
+    mid = await a.send("ECHO", {"text": "pw"})
+    m = await a.expect("ECHO")
+    check(m["msg_id"] == mid, "echo after password login: %s" % m)
+    b = await client("pw-bad", text=True)
+    m = await b.login_password("paula", "wrong horse")
+    check(m["type"] == "ERROR" and m["payload"]["code"] == "BAD_CREDENTIALS",
+          "wrong password: %s" % m)
+    m = await b.login_password("nobody", "correct horse")
+    check(m["type"] == "ERROR" and m["payload"]["code"] == "BAD_CREDENTIALS",
+          "unknown account: %s" % m)
+    # the refused connection may still log in right
+    m = await b.login_password("paula", "correct horse")
+    check(m["type"] == "LOGIN_ACK", "second try: %s" % m)
+    m = await a.expect("KICK")
+    check(m["payload"].get("code") == "DUPLICATE_LOGIN", "first session kicked: %s" % m)
+    await b.close()
+
+
 class Watched:
     """A client whose every message is logged by a reader task, with the
     time it arrived; an echo task keeps one ECHO in flight every 100 ms."""
@@ -411,7 +435,7 @@ async def main():
     p.add_argument("--pid-file")
     ARGS = p.parse_args()
     fn = {"chat": chat, "errors": errors, "resume": resume, "flood": flood,
-          "failover": failover}[ARGS.scenario]
+          "failover": failover, "password": password}[ARGS.scenario]
     try:
         await asyncio.wait_for(fn(), 120)
     except Exception as e:  # noqa: BLE001 - report every failure the same way

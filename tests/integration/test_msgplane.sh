@@ -13,6 +13,15 @@ PY=/usr/bin/python3             # Debian's, where python3-websockets lives
 PKI=$T_DIR/pki
 bash "$WG_SRC/tools/gen_test_certs.sh" "$PKI" >/dev/null
 TOKEN=$WG_BUILD/control/wg_token
+ACCT=$WG_BUILD/control/wg_account
+DBCTL=$WG_SRC/tools/dbctl.sh
+# password logins: accounts in a PostgreSQL of our own (cheap scrypt cost)
+PGPORT=$("$DBCTL" free-port)
+DB_DIR=$(mktemp -d /tmp/wgtest-db.XXXXXX)   # dbctl opens it to the postgres user
+trap 'rc=$?; "$DBCTL" stop "$DB_DIR" >/dev/null 2>&1 || true; rm -rf "$DB_DIR"; (exit $rc); cleanup' EXIT
+"$DBCTL" start-pg "$DB_DIR" "$PGPORT" >/dev/null
+PG="host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"
+"$ACCT" add -d "$PG" -N 1024 -r 4 -p 1 paula 7001 <<<"correct horse" >/dev/null
 "$TOKEN" genkey 7 > "$T_DIR/token.keys"
 mkdir -p "$T_DIR/pb"
 protoc --python_out="$T_DIR/pb" -I "$WG_SRC/proto" "$WG_SRC/proto/wg_client.proto" \
@@ -33,6 +42,7 @@ gateway:
   resume_window_ms: 10000
 control:
   token_keys: $T_DIR/token.keys
+  account_db: \"$PG\"
 services:
   - { name: echo, first_type: 512, last_type: 767, strategy: round_robin }
   - { name: chat, first_type: 768, last_type: 1023, instance_first: 0, instances: 1 }"
@@ -66,6 +76,7 @@ run "chat over ws" chat --url "ws://$T_DP_IP:8080/" --count 40
 run "bad input" errors --url "wss://$T_DP_IP/"
 run "flood" flood --url "ws://$T_DP_IP:8080/"
 run "resume" resume --url "wss://$T_DP_IP/"
+run "password login" password --url "wss://$T_DP_IP/"
 [ "$(gw resumes)" -ge 1 ] || fail "no resume counted: $(wgctl query /wg/gateway)"
 [ "$(gw replayed)" -ge 5 ] || fail "no replay counted: $(wgctl query /wg/gateway)"
 # kill -9 of logic 1, control, then logic 0 while 4 clients echo and chat;

@@ -2028,7 +2028,8 @@ test_default_config_file(void **state)
 		d.listeners[i].max_message = 65536;
 	}
 	strcpy(d.control.token_keys, "/run/warpgate/token.keys");
-	d.n_services = 2;
+	strcpy(d.control.account_db, "host=127.0.0.1 port=15432 user=postgres dbname=postgres");
+	d.n_services = 3;
 	strcpy(d.services[0].name, "echo");
 	d.services[0].first_type = 512;
 	d.services[0].last_type = 767;
@@ -2038,6 +2039,11 @@ test_default_config_file(void **state)
 	d.services[1].last_type = 1023;
 	d.services[1].instances = 1;
 	strcpy(d.services[1].strategy, "hash");
+	strcpy(d.services[2].name, "world");
+	d.services[2].first_type = 1024;
+	d.services[2].last_type = 1279;
+	d.services[2].instances = 1;
+	strcpy(d.services[2].strategy, "hash");
 	assert_memory_equal(&c, &d, CONF_CMP_LEN);
 }
 
