@@ -74,7 +74,7 @@ run() {
 run "chat over wss" chat --url "wss://$T_DP_IP/" --count 40
 run "chat over ws" chat --url "ws://$T_DP_IP:8080/" --count 40
 run "bad input" errors --url "wss://$T_DP_IP/"
-run "flood" flood --url "ws://$T_DP_IP:8080/"
+run "flood" flood --url "wss://$T_DP_IP/"
 run "resume" resume --url "wss://$T_DP_IP/"
 run "password login" password --url "wss://$T_DP_IP/"
 [ "$(gw resumes)" -ge 1 ] || fail "no resume counted: $(wgctl query /wg/gateway)"
@@ -82,7 +82,7 @@ run "password login" password --url "wss://$T_DP_IP/"
 # kill -9 of logic 1, control, then logic 0 while 4 clients echo and chat;
 # the scenario restarts control and logic 0 itself (their pids land in
 # restarted.pids for the clean-up)
-run "failover" failover --url "ws://$T_DP_IP:8080/" --logic0-pid "$LOGIC0_PID" \
+run "failover" failover --url "wss://$T_DP_IP/" --logic0-pid "$LOGIC0_PID" \
 	--logic1-pid "$LOGIC1_PID" --control-pid "$CONTROL_PID" \
 	--control-cmd "exec $CONTROL -c $T_CONF" --logic0-cmd "exec $LOGIC -c $T_CONF -i 0" \
 	--log-dir "$T_DIR" --pid-file "$T_DIR/restarted.pids"
