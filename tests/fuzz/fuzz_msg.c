@@ -30,8 +30,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wg_msg_check(buf, size) != 0)
 		goto out;
 	memcpy(&h, buf, sizeof(h));
-	if (h.len != size - sizeof(h))
+	if (h.flags & WG_MSG_F_MULTICAST) {
+		/* the check promised: payload, padding to 8, whole u64 ids */
+		size_t list = (sizeof(h) + h.len + 7) & ~(size_t)7;
+
+		if (h.len > size - sizeof(h) || list + 8 > size || (size - list) % 8 != 0)
+			abort();
+	} else if (h.len != size - sizeof(h)) {
 		abort();   /* the check promised this */
+	}
 	payload = buf + sizeof(h);
 	hello = wg__instance_hello__unpack(NULL, h.len, payload);
 	if (hello != NULL) {

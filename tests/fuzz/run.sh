@@ -7,5 +7,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
 [ -d "$seeds" ] && cp -r "$seeds"/. "$work/corpus/"
+# libFuzzer's own failure exit code is 77, which meson reads as "skipped":
+# a crash must fail the test
 "$fuzzer" -max_total_time="$secs" -timeout=10 -max_len=4096 -rss_limit_mb=2048 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus"
