@@ -13,7 +13,7 @@
 #define WG_CONF_MAX_PORTS    8
 #define WG_CONF_MAX_EAL_ARGS 16
 #define WG_CONF_ERR_MAX      512
-#define WG_CONF_MAX_LINES    512   /* >= every key + section + list item once */
+#define WG_CONF_MAX_LINES    768   /* >= every key + section + list item once */
 #define WG_CONF_MAX_LISTENERS 8
 #define WG_CONF_MAX_SERVICES 16   /* = WG_GW_MAX_SERVICES */
 #define WG_CONF_MAX_NAMES    8     /* ws origins, subprotocols */
@@ -183,7 +183,9 @@ struct wg_conf_service {
 	uint32_t last_type;
 	uint32_t instance_first;
 	uint32_t instances;            /* 0: every logic instance from instance_first */
-	char strategy[16];             /* round_robin, random, least_loaded, hash */
+	char strategy[16];             /* round_robin, weighted, random, least_loaded, hash */
+	char weights[64];              /* "3,1,1": one weight (1..1000) per instance, in
+	                                * order; "" = all 1 */
 };
 
 /* Chat rooms service of each logic instance (logic/framework/svc_chat.c). */

@@ -154,7 +154,8 @@ static void service_defaults(void *item);
 static const char *const crypto_modes[] = { "inline", NULL };
 static const char *const listener_protos[] = { "ws", "framed", "raw", NULL };
 static const char *const listener_services[] = { "echo", "gateway", NULL };
-static const char *const lb_strategies[] = { "round_robin", "random", "least_loaded", "hash", NULL };
+static const char *const lb_strategies[] = { "round_robin", "weighted", "random", "least_loaded",
+					      "hash", NULL };
 
 static const struct conf_key eal_keys[] = {
 	KEY_STR(struct wg_conf_eal, file_prefix, set_file_prefix),
@@ -302,11 +303,13 @@ static const struct conf_key control_keys[] = {
 
 static const struct conf_key service_keys[] = {
 	KEY_STR(struct wg_conf_service, name, NULL),
-	KEY_UINT(struct wg_conf_service, first_type, 0x100, 0xffff),
-	KEY_UINT(struct wg_conf_service, last_type, 0x100, 0xffff),
+	/* 0 = not given: check_service says which is missing */
+	KEY_UINT(struct wg_conf_service, first_type, 0, 0xffff),
+	KEY_UINT(struct wg_conf_service, last_type, 0, 0xffff),
 	KEY_UINT(struct wg_conf_service, instance_first, 0, CONF_MAX_LCORE),
 	KEY_UINT(struct wg_conf_service, instances, 0, CONF_MAX_LCORE),
 	KEY_WORD(struct wg_conf_service, strategy, lb_strategies),
+	KEY_STR(struct wg_conf_service, weights, NULL),
 };
 
 static const struct conf_key logic_chat_keys[] = {
@@ -1901,6 +1904,32 @@ check_listener(const struct conf_check *v, unsigned int i)
 	return 0;
 }
 
+int
+wg_conf_weights(const char *s, uint32_t *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (*s != '\0') {
+		uint32_t w = 0;
+		unsigned int digits = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 5) {
+			w = w * 10 + (uint32_t)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || w < 1 || w > 1000 || n == max)
+			return -EINVAL;
+		if (out != NULL)
+			out[n] = w;
+		n++;
+		if (*s == ',' && s[1] != '\0')
+			s++;
+		else if (*s != '\0')
+			return -EINVAL;
+	}
+	return (int)n;
+}
+
 #define SVC_OFF(i, f) (offsetof(struct wg_conf, services) + \
 		       (i) * sizeof(struct wg_conf_service) + offsetof(struct wg_conf_service, f))
 #define SVC_LINE(v, i, f) item_line(v, offsetof(struct wg_conf, services), \
@@ -1916,7 +1945,11 @@ check_service(const struct conf_check *v, unsigned int i)
 
 	if (sv->name[0] == '\0')
 		return verr(v, SVC_LINE(v, i, name), "services[%u].name is required", i);
-	if (sv->first_type == 0 || sv->last_type < sv->first_type)
+	if (sv->first_type < 0x100 || sv->last_type < 0x100)
+		return verr(v, SVC_LINE(v, i, first_type),
+			    "services[%u] (%s): first_type and last_type are required, in 256..65535",
+			    i, sv->name);
+	if (sv->last_type < sv->first_type)
 		return verr(v, SVC_LINE(v, i, last_type),
 			    "services[%u] (%s): first_type and last_type must give a range "
 			    "(first_type <= last_type)", i, sv->name);
@@ -1931,6 +1964,15 @@ check_service(const struct conf_check *v, unsigned int i)
 			    sv->name, sv->instance_first,
 			    sv->instance_first + (sv->instances ? sv->instances : 1) - 1,
 			    c->logic.count);
+	if (sv->weights[0] != '\0') {
+		unsigned int n = sv->instances ? sv->instances : c->logic.count - sv->instance_first;
+
+		if (wg_conf_weights(sv->weights, NULL, n) != (int)n)
+			return verr(v, SVC_LINE(v, i, weights),
+				    "services[%u] (%s): weights '%s' must be %u comma-separated "
+				    "numbers in 1..1000, one per instance", i, sv->name, sv->weights,
+				    n);
+	}
 	for (j = 0; j < i; j++) {
 		const struct wg_conf_service *o = &c->services[j];
 

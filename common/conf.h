@@ -21,6 +21,11 @@ int wg_conf_parse_string(struct wg_conf *c, const char *name, const char *buf,
  * lcore_base clear of RTE_MAX_LCORE, ...). Returns 0 or -EINVAL + err. */
 int wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen);
 
+/* A service's weights ("3,1,1") into out (may be NULL to count). The
+ * number of weights, or -EINVAL (not numbers 1..1000 separated by commas,
+ * or more than max). */
+int wg_conf_weights(const char *s, uint32_t *out, unsigned int max);
+
 /* defaults + parse the file + validate. Returns 0 or -errno + err
  * ("parsing [file:0]: cannot open: ..." for I/O errors). */
 int wg_conf_load(struct wg_conf *c, const char *path, char *err, size_t errlen);

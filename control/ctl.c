@@ -20,6 +20,7 @@
 
 #include "account.h"
 #include "conf-t.h"
+#include "conf.h"
 #include "ctl.h"
 #include "envelope.h"
 #include "instance.h"
@@ -763,6 +764,8 @@ lb_strategy(const char *word, enum wg_lb_strategy *s)
 {
 	if (strcmp(word, "round_robin") == 0)
 		*s = WG_LB_RR;
+	else if (strcmp(word, "weighted") == 0)
+		*s = WG_LB_SWRR;
 	else if (strcmp(word, "random") == 0)
 		*s = WG_LB_RANDOM;
 	else if (strcmp(word, "least_loaded") == 0)
@@ -780,6 +783,7 @@ wg_ctl_create(struct wg_instance *in, const char **why)
 	const struct wg_conf *cf = in->conf;
 	const struct wg_conf_control *cc = &cf->control;
 	struct wg_token_key keys[WG_TOKEN_MAX_KEYS];
+	uint32_t weights[MAX_LOGIC];
 	struct wg_sess_conf sc = {0};
 	struct wg_rl_conf rc = {0};
 	struct wg_ctl *c;
@@ -875,8 +879,11 @@ wg_ctl_create(struct wg_instance *in, const char **why)
 			*why = "load balancer";
 			goto fail;
 		}
+		for (k = 0; k < RTE_DIM(weights); k++)
+			weights[k] = 1;
+		(void)wg_conf_weights(sv->weights, weights, RTE_DIM(weights));
 		for (k = sv->instance_first; k < last; k++) {
-			int b = wg_lb_add(c->lb[i], k, 1, 0);
+			int b = wg_lb_add(c->lb[i], k, weights[k - sv->instance_first], 0);
 
 			if (b >= 0)
 				wg_lb_set_alive(c->lb[i], b, false);

@@ -968,6 +968,9 @@ test_services(void **state)
 		{ PORT0 "services:\n  - { name: a, first_type: 600, last_type: 599 }\n",
 		  "parsing [t.yaml:6]: services[0] (a): first_type and last_type must give a range "
 		  "(first_type <= last_type)" },
+		{ PORT0 "services:\n  - { name: a, first_type: 255, last_type: 700 }\n",
+		  "parsing [t.yaml:6]: services[0] (a): first_type and last_type are required, "
+		  "in 256..65535" },
 		{ PORT0 "services:\n  - { name: a, first_type: 300, last_type: 700 }\n",
 		  "parsing [t.yaml:6]: services[0] (a): types 0x100-0x1ff are the session "
 		  "protocol's (login, heartbeat, ...), not a service's" },
@@ -980,6 +983,19 @@ test_services(void **state)
 		{ PORT0 "services:\n  - { name: a, first_type: 512, last_type: 600 }\n"
 		  "  - { name: b, first_type: 600, last_type: 800 }\n",
 		  "parsing [t.yaml:7]: services[1] (b): types 0x258-0x320 overlap services[0] (a)" },
+		{ PORT0 "logic:\n  count: 3\nservices:\n"
+		  "  - { name: a, first_type: 512, last_type: 513, strategy: weighted, "
+		  "weights: \"3,1\" }\n",
+		  "parsing [t.yaml:8]: services[0] (a): weights '3,1' must be 3 comma-separated "
+		  "numbers in 1..1000, one per instance" },
+		{ PORT0 "logic:\n  count: 2\nservices:\n"
+		  "  - { name: a, first_type: 512, last_type: 513, weights: \"3,0\" }\n",
+		  "parsing [t.yaml:8]: services[0] (a): weights '3,0' must be 2 comma-separated "
+		  "numbers in 1..1000, one per instance" },
+		{ PORT0 "logic:\n  count: 2\nservices:\n"
+		  "  - { name: a, first_type: 512, last_type: 513, weights: \"3,1,\" }\n",
+		  "parsing [t.yaml:8]: services[0] (a): weights '3,1,' must be 2 comma-separated "
+		  "numbers in 1..1000, one per instance" },
 		{ PORT0 "gateway:\n  replay_max: 100\n  replay_budget: 50\n",
 		  "parsing [t.yaml:6]: gateway.replay_max 100 is above gateway.replay_budget 50" },
 	};
@@ -991,9 +1007,12 @@ test_services(void **state)
 		expect_validate_err(cases[i].yaml, cases[i].msg);
 	expect_parse_err(PORT0 "services:\n  - { name: a, first_type: 512, strategy: fastest }\n",
 			 "parsing [t.yaml:6]: services[0].strategy: 'fastest' is not one of "
-			 "'round_robin', 'random', 'least_loaded', 'hash'");
+			 "'round_robin', 'weighted', 'random', 'least_loaded', 'hash'");
 	expect_parse_err(PORT0 "services:\n  - { name: a, first_type: 70000 }\n",
-			 "parsing [t.yaml:6]: services[0].first_type: 70000 is out of range 256..65535");
+			 "parsing [t.yaml:6]: services[0].first_type: 70000 is out of range 0..65535");
+	expect_validate_err(PORT0 "services:\n  - { name: a, first_type: 512 }\n",
+			    "parsing [t.yaml:6]: services[0] (a): first_type and last_type are "
+			    "required, in 256..65535");
 	/* a good one: defaults filled, round trip through the dump */
 	assert_int_equal(parse(&c, PORT0 "logic:\n  count: 2\nservices:\n"
 			       "  - { name: echo, first_type: 512, last_type: 767 }\n"
@@ -1002,6 +1021,19 @@ test_services(void **state)
 	assert_int_equal(wg_conf_validate(&c, err, sizeof(err)), 0);
 	assert_int_equal(c.n_services, 2);
 	assert_string_equal(c.services[0].strategy, "hash");
+	{
+		uint32_t w[4];
+
+		assert_int_equal(wg_conf_weights("3,1,1000", w, 4), 3);
+		assert_int_equal(w[0], 3);
+		assert_int_equal(w[2], 1000);
+		assert_int_equal(wg_conf_weights("", w, 4), 0);
+		assert_int_equal(wg_conf_weights("1,2,3,4,5", w, 4), -EINVAL);
+		assert_int_equal(wg_conf_weights("1,,2", w, 4), -EINVAL);
+		assert_int_equal(wg_conf_weights("1 ,2", w, 4), -EINVAL);
+		assert_int_equal(wg_conf_weights("1001", w, 4), -EINVAL);
+		assert_int_equal(wg_conf_weights("99999999999", w, 4), -EINVAL);
+	}
 	assert_int_equal(c.services[1].instances, 1);
 	assert_round_trip(&c);
 }
