@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "tcp_opts-t.h"
+#include "tcp_rack-t.h"
 #include "tcp_reass-t.h"
 #include "tcp_rto-t.h"
 #include "tcp_sack-t.h"
@@ -63,6 +64,7 @@ enum wg_tcp_timer {
 	WG_TCPT_KEEPALIVE,
 	WG_TCPT_TIMEWAIT,     /* 2*MSL, also FIN_WAIT_2 orphan timeout */
 	WG_TCPT_TLP,          /* tail loss probe (RFC 8985 7), before the RTO */
+	WG_TCPT_REO,          /* RACK reordering window (RFC 8985 6.3), before the RTO */
 };
 
 struct wg_tcp_conn;
@@ -153,6 +155,7 @@ struct wg_tcp_conn {
 	struct wg_tw_node delack;
 
 	struct wg_tcp_sack sack;       /* what the peer SACKed of ours, if it does */
+	struct wg_tcp_rack rack;       /* RACK-TLP loss detection and undo */
 };
 
 #define WG_TCP_MAX_LISTEN 16
@@ -172,7 +175,9 @@ struct wg_tcp_conf {
 	uint32_t snd_buf;              /* bytes: send queue ceiling */
 	uint32_t ooo_max;              /* bytes held out of order per connection */
 	uint16_t mss;                  /* our MSS (from the MTU) */
-	uint16_t pad;
+	uint8_t rack;                  /* RACK-TLP loss detection for SACK peers (RFC
+					* 8985); 0: RFC 6675 DupThresh only */
+	uint8_t pad;
 	uint32_t rto_initial_ms;
 	uint32_t rto_min_ms;
 	uint32_t rto_max_ms;
@@ -236,6 +241,9 @@ struct wg_tcp_stats {
 	uint64_t tlp_probes;           /* tail loss probes sent */
 	uint64_t tlp_recoveries;       /* ... whose SACK showed the tail lost: recovery
 					* instead of a timeout */
+	uint64_t rack_reo_timeouts;    /* reordering-window timers that fired */
+	uint64_t rack_reordering;      /* connections that saw their data reordered */
+	uint64_t spurious_undos;       /* loss episodes undone as spurious (Eifel, D-SACK) */
 	struct wg_reass_stats reass;
 };
 

@@ -10,6 +10,7 @@
 
 #include "tcp.h"
 #include "tcp_impl.h"
+#include "tcp_rack.h"
 #include "tcp_sack.h"
 
 uint32_t
@@ -43,9 +44,13 @@ wg_tcp_send(struct wg_tcp_conn *c, struct rte_mbuf *m)
 		return 0;
 	}
 	/* flatten into the queue's segment list; per-packet fields of the
-	 * old head no longer mean anything */
-	for (last = m; last->next != NULL; last = last->next)
-		;
+	 * old head no longer mean anything, and each buffer's hash words
+	 * become its transmit record (tcp_rack.h) */
+	for (last = m;; last = last->next) {
+		wg_rack_buf_init(last);
+		if (last->next == NULL)
+			break;
+	}
 	if (c->sndq_tail != NULL)
 		c->sndq_tail->next = m;
 	else
@@ -164,6 +169,7 @@ wg_tcp_connect(struct wg_tcp_ctx *ctx, unsigned int port, uint32_t raddr, uint16
 	c->ssthresh = UINT32_MAX / 2;
 	c->recover = c->iss;
 	wg_sack_init(&c->sack, c->iss);
+	wg_rack_init(&c->rack, c->iss);
 	c->last_rx_ms = ctx->now_ms;
 	wg_tcp_set_state(c, WG_TCP_SYN_SENT);
 	ctx->st.active_opens++;

@@ -52,11 +52,16 @@ void wg_tcp_set_state(struct wg_tcp_conn *c, uint8_t state);
  * snd_nxt goes back to snd_una to resend (go-back-N) while the peer may
  * already hold everything up to snd_max: a seq below its rcv_nxt makes it
  * throw the ACK away as old (or answer an RST with a challenge), so the
- * acknowledgments we owe it would never arrive. */
+ * acknowledgments we owe it would never arrive. Nor beyond the right edge
+ * of its window: a peer whose buffer filled (window 0) dropped what we
+ * sent past it, and an ACK at snd_max is out of its window - dropped too,
+ * and both sides wait for each other (Linux's tcp_acceptable_seq). */
 static inline uint32_t
 wg_tcp_ctl_seq(const struct wg_tcp_conn *c)
 {
-	return c->snd_max;
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	return seq_gt(c->snd_max, edge) ? edge : c->snd_max;
 }
 
 /* tcp_output.c */
@@ -70,6 +75,9 @@ uint32_t wg_tcp_seg_size(const struct wg_tcp_conn *c);
 void wg_tcp_reply_rst(struct wg_tcp_ctx *ctx, unsigned int port, const uint8_t *frame,
 		      const struct wg_pkt_info *info, uint32_t seg_seq, uint32_t seg_ack,
 		      uint32_t seg_len, uint8_t seg_flags);
+
+/* tcp_input.c */
+void wg_tcp_rack_timeout(struct wg_tcp_conn *c);
 
 /* tcp_timer.c */
 void wg_tcp_timer_set(struct wg_tcp_conn *c, uint8_t kind, uint64_t ms);

@@ -17,6 +17,7 @@
 #include "tcp.h"
 #include "tcp_impl.h"
 #include "tcp_opts.h"
+#include "tcp_rack.h"
 #include "tcp_reass.h"
 #include "tcp_rto.h"
 #include "tcp_sack.h"
@@ -81,6 +82,7 @@ apply_syn_opts(struct wg_tcp_conn *c, const struct seg *s)
 	}
 	if (s->opts.flags & WG_TCPOPT_F_SACK_PERM)
 		c->flags |= WG_TCPF_SACK;
+	c->sack.rack = (c->flags & WG_TCPF_SACK) && cf->rack;
 	if (s->opts.flags & WG_TCPOPT_F_TS) {
 		c->flags |= WG_TCPF_TS;
 		c->ts_recent = s->opts.ts_val;
@@ -101,6 +103,21 @@ init_send_side(struct wg_tcp_conn *c, uint32_t iss)
 	c->ssthresh = UINT32_MAX / 2;
 	c->recover = iss;
 	wg_sack_init(&c->sack, iss);
+	c->sack.rack = (c->flags & WG_TCPF_SACK) && c->ctx->conf.rack;
+	wg_rack_init(&c->rack, iss);
+}
+
+/* The handshake's round trip, from the timestamp the peer echoes: only
+ * RACK's min_RTT takes it (the RTO estimator waits for data, RFC 6298
+ * 2.1), so that its reordering window is known from the start. */
+static void
+handshake_rtt(struct wg_tcp_conn *c, const struct seg *s)
+{
+	uint32_t now = (uint32_t)c->ctx->now_ms;
+
+	if ((c->flags & WG_TCPF_TS) && (s->opts.flags & WG_TCPOPT_F_TS) && s->opts.ts_ecr &&
+	    now - s->opts.ts_ecr < 600000)
+		wg_rack_rtt_sample(c, (now - s->opts.ts_ecr) * 1000 + 500);
 }
 
 /* SYN to a listening port: a SYN_RCVD connection, or a stateless SYN
@@ -321,6 +338,9 @@ newreno_ack(struct wg_tcp_conn *c, const struct seg *s, bool advanced, uint32_t 
 
 				c->flags &= ~WG_TCPF_FASTREC;
 				c->cwnd = RTE_MIN(c->ssthresh, fl + c->mss);
+				if (wg_rack_spurious(c, &s->opts))
+					wg_rack_undo(c);
+				wg_rack_recovery_end(c);
 			} else {
 				/* partial ACK: the next hole is lost too */
 				rtx_head(c);
@@ -340,6 +360,7 @@ newreno_ack(struct wg_tcp_conn *c, const struct seg *s, bool advanced, uint32_t 
 		if (c->dupacks == 3 && !(c->flags & (WG_TCPF_FASTREC | WG_TCPF_LOSSREC))) {
 			uint32_t flight = c->snd_max - c->snd_una;
 
+			wg_rack_episode(c);
 			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
 			c->recover = c->snd_max;
 			c->flags |= WG_TCPF_FASTREC;
@@ -392,6 +413,7 @@ sack_enter_recovery(struct wg_tcp_conn *c)
 	struct wg_tcp_sack *sb = &c->sack;
 	uint32_t flight = c->snd_max - c->snd_una;
 
+	wg_rack_episode(c);
 	c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
 	c->recover = c->snd_max;
 	c->flags |= WG_TCPF_FASTREC;
@@ -404,8 +426,10 @@ sack_enter_recovery(struct wg_tcp_conn *c)
 	sb->rescue_rxt = c->snd_una;
 	/* the first hole is lost (step 4.3) even when fewer than DupThresh
 	 * segments above it were SACKed (small segments, or a peer that
-	 * sends duplicate ACKs without SACK blocks) */
-	sb->lost_end = c->snd_una + 1;
+	 * sends duplicate ACKs without SACK blocks); RACK may have marked
+	 * more */
+	if (seq_lt(sb->lost_end, c->snd_una + 1))
+		sb->lost_end = c->snd_una + 1;
 	sb->recover_fs = RTE_MAX(flight, 1u);
 	sb->prr_delivered = 0;
 	sb->prr_out = 0;
@@ -413,14 +437,19 @@ sack_enter_recovery(struct wg_tcp_conn *c)
 	c->ctx->st.sack_recoveries++;
 }
 
-/* RFC 6675 with PRR for peers that SACK. delivered: bytes newly
- * cumulatively ACKed or SACKed (RFC 6937 DeliveredData); dup: the ACK is a
- * duplicate - new SACK information, or a classic duplicate ACK from a peer
- * that negotiated SACK but sends no blocks. */
-static void
-sack_ack(struct wg_tcp_conn *c, bool advanced, uint32_t acked, uint32_t delivered, bool dup)
+/* RFC 6675 with PRR for peers that SACK, losses found by RACK (RFC 8985)
+ * unless configured off. delivered: bytes newly cumulatively ACKed or
+ * SACKed (RFC 6937 DeliveredData); dup: the ACK is a duplicate - new SACK
+ * information, or a classic duplicate ACK from a peer that negotiated
+ * SACK but sends no blocks. Returns the reordering timer to arm (ms), 0
+ * for none. */
+static uint32_t
+sack_ack(struct wg_tcp_conn *c, const struct seg *s, bool advanced, uint32_t acked,
+	 uint32_t delivered, bool dup)
 {
 	struct wg_tcp_sack *sb = &c->sack;
+	uint32_t reo = 0;
+	bool lost = false;
 
 	/* RFC 6675 5: a cumulative ACK resets DupAcks, and may count as a
 	 * duplicate too when it SACKs something new */
@@ -428,17 +457,23 @@ sack_ack(struct wg_tcp_conn *c, bool advanced, uint32_t acked, uint32_t delivere
 		c->dupacks = 0;
 	if (c->flags & WG_TCPF_FASTREC) {
 		if (seq_ge(c->snd_una, c->recover)) {
-			/* RFC 6937: the reduction ends at ssthresh */
+			/* RFC 6937: the reduction ends at ssthresh - unless the
+			 * holes were filled by the originals (Eifel) */
 			c->flags &= ~WG_TCPF_FASTREC;
 			c->cwnd = c->ssthresh;
-			return;
+			if (wg_rack_spurious(c, &s->opts))
+				wg_rack_undo(c);
+			wg_rack_recovery_end(c);
+			return 0;
 		}
 		/* a partial ACK with nothing SACKed above it: the peer does
 		 * not send blocks, so fall back to NewReno's inference */
 		if (advanced && sb->n == 0)
 			sb->lost_end = c->snd_una + 1;
+		if (sb->rack)
+			reo = wg_rack_detect(c, &lost);
 		prr_ack(c, delivered);
-		return;
+		return reo;
 	}
 	if (dup && c->dupacks < UINT8_MAX)
 		c->dupacks++;
@@ -454,20 +489,57 @@ sack_ack(struct wg_tcp_conn *c, bool advanced, uint32_t acked, uint32_t delivere
 			sb->lost_end = sb->r[sb->n - 1].end;
 			c->ctx->st.tlp_recoveries++;
 			prr_ack(c, delivered);
-			return;
+			return 0;
 		}
 		if (seq_ge(c->snd_una, sb->tlp_high))
 			c->flags &= ~WG_TCPF_TLP;   /* all of it arrived: episode over */
 	}
-	if (!(c->flags & WG_TCPF_LOSSREC) && c->snd_una != c->snd_max &&
-	    (c->dupacks >= 3 ||
-	     (sb->n > 0 && wg_sack_is_lost(sb, c->snd_una, c->snd_una, c->mss)))) {
+	if (sb->rack) {
+		/* RACK decides; duplicate ACKs count only from a peer that
+		 * sends no blocks (nothing to time) */
+		if (!(c->flags & WG_TCPF_LOSSREC))
+			reo = wg_rack_detect(c, &lost);
+		if (!(c->flags & WG_TCPF_LOSSREC) && c->snd_una != c->snd_max &&
+		    (lost || (c->dupacks >= 3 && sb->n == 0))) {
+			sack_enter_recovery(c);
+			prr_ack(c, delivered);
+			return reo;
+		}
+	} else if (!(c->flags & WG_TCPF_LOSSREC) && c->snd_una != c->snd_max &&
+		   (c->dupacks >= 3 ||
+		    (sb->n > 0 && wg_sack_is_lost(sb, c->snd_una, c->snd_una, c->mss)))) {
 		sack_enter_recovery(c);
 		prr_ack(c, delivered);
-		return;
+		return 0;
 	}
 	if (advanced)
 		cwnd_grow(c, acked);
+	return reo;
+}
+
+/* The reordering timer (RFC 8985 6.3): what was waiting out the window
+ * may now be lost; recovery starts, or goes on, from here. */
+void
+wg_tcp_rack_timeout(struct wg_tcp_conn *c)
+{
+	uint32_t reo;
+	bool lost;
+
+	if (!c->sack.rack || (c->flags & WG_TCPF_LOSSREC) || c->state < WG_TCP_ESTABLISHED ||
+	    c->state == WG_TCP_TIME_WAIT) {
+		wg_tcp_rearm(c);
+		return;
+	}
+	reo = wg_rack_detect(c, &lost);
+	if (lost && !(c->flags & WG_TCPF_FASTREC) && c->snd_una != c->snd_max) {
+		sack_enter_recovery(c);
+		prr_ack(c, 0);
+	}
+	wg_tcp_output(c);
+	if (reo != 0)
+		wg_tcp_timer_set(c, WG_TCPT_REO, reo);
+	else if (!wg_tw_pending(&c->timer))
+		wg_tcp_rearm(c);
 }
 
 /* Process the ACK field of a segment on a synchronized connection.
@@ -477,6 +549,7 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 {
 	struct wg_tcp_ctx *ctx = c->ctx;
 	uint32_t acked = 0, data_acked, wnd = s->wnd << c->snd_wscale, sacked_before;
+	uint32_t fack0 = c->rack.fack, reo = 0;
 	bool fin_was_outstanding = false, sack = (c->flags & WG_TCPF_SACK) != 0;
 	bool advanced, classic_dup, reneged = false;
 
@@ -508,24 +581,41 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 			data_acked = c->sndq_bytes;
 		/* RTT sample: timestamp echo, else Karn-safe timing */
 		if ((c->flags & WG_TCPF_TS) && (s->opts.flags & WG_TCPOPT_F_TS) && s->opts.ts_ecr &&
-		    (uint32_t)ctx->now_ms - s->opts.ts_ecr < 600000)
-			wg_rto_sample(&c->rto, ((uint32_t)ctx->now_ms - s->opts.ts_ecr) * 1000 + 500);
-		else if ((c->flags & WG_TCPF_RTT_TIMING) && seq_gt(s->ack, c->rtt_seq)) {
-			wg_rto_sample(&c->rto, ((uint32_t)ctx->now_ms - c->rtt_start_ms) * 1000 + 500);
+		    (uint32_t)ctx->now_ms - s->opts.ts_ecr < 600000) {
+			uint32_t rtt_us = ((uint32_t)ctx->now_ms - s->opts.ts_ecr) * 1000 + 500;
+
+			wg_rto_sample(&c->rto, rtt_us);
+			wg_rack_rtt_sample(c, rtt_us);
+		} else if ((c->flags & WG_TCPF_RTT_TIMING) && seq_gt(s->ack, c->rtt_seq)) {
+			uint32_t rtt_us = ((uint32_t)ctx->now_ms - c->rtt_start_ms) * 1000 + 500;
+
+			wg_rto_sample(&c->rto, rtt_us);
+			wg_rack_rtt_sample(c, rtt_us);
 			c->flags &= ~WG_TCPF_RTT_TIMING;
 		}
+		/* RACK reads the send times of what this ACK delivers from
+		 * the buffers about to be freed */
+		if (sack)
+			wg_rack_cum_ack(c, s->ack, fack0);
 		sndq_ack(c, data_acked);
 		c->snd_una = s->ack;
 		if (seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		c->retries = 0;
 		c->rto.backoff = 0;
-		if ((c->flags & WG_TCPF_LOSSREC) && seq_ge(c->snd_una, c->recover))
+		/* Eifel (RFC 3522): the first ACKs after a timeout echo the
+		 * originals' timestamps - the timeout was spurious */
+		if ((c->flags & WG_TCPF_LOSSREC) && wg_rack_spurious(c, &s->opts))
+			wg_rack_undo(c);
+		if ((c->flags & WG_TCPF_LOSSREC) && seq_ge(c->snd_una, c->recover)) {
 			c->flags &= ~WG_TCPF_LOSSREC;
+			wg_rack_recovery_end(c);
+		}
 		if (sack && wg_sack_ack(&c->sack, c->snd_una)) {
 			ctx->st.sack_reneged++;
 			sacked_before = 0;
 			reneged = true;
+			wg_rack_reneged(c);
 		}
 	}
 
@@ -534,17 +624,26 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 		int64_t delivered;
 
 		if ((s->opts.flags & WG_TCPOPT_F_SACK) && s->opts.n_sack > 0) {
+			wg_rack_sack(c, s->opts.sack, s->opts.n_sack, s->ack, fack0);
 			wg_sack_update(&c->sack, s->opts.sack, s->opts.n_sack, s->ack, c->snd_una,
 				       c->snd_max, &v);
 			ctx->st.dsack_rcvd += v.dsack;
 			ctx->st.sack_bad_blocks += v.bad;
+			/* a D-SACK of the tail loss probe says the tail
+			 * arrived: the probe was not needed, nothing was
+			 * reordered (RFC 8985 7.4; Linux's FLAG_DSACK_TLP) */
+			if (v.dsack && (c->flags & WG_TCPF_TLP) &&
+			    s->opts.sack[0].end == c->sack.tlp_high)
+				c->flags &= ~WG_TCPF_TLP;
+			else if (v.dsack)
+				wg_rack_dsack(c, &s->opts.sack[0]);
 		}
 		/* RFC 6937 DeliveredData: the change in snd_una plus the
 		 * change in SACKed bytes (those now cumulatively ACKed leave
 		 * the ranges: they were counted when SACKed) */
 		delivered = (int64_t)acked + c->sack.sacked - sacked_before;
-		sack_ack(c, advanced, acked, delivered > 0 ? (uint32_t)delivered : 0,
-			 v.added > 0 || classic_dup);
+		reo = sack_ack(c, s, advanced, acked, delivered > 0 ? (uint32_t)delivered : 0,
+			       v.added > 0 || classic_dup);
 	} else {
 		newreno_ack(c, s, advanced, acked, wnd);
 	}
@@ -570,6 +669,11 @@ process_ack(struct wg_tcp_conn *c, const struct seg *s, bool *fin_acked)
 				c->ops->on_writable(c);
 		}
 	}
+
+	/* after the RTO's re-arm: RACK waits out the reordering window for
+	 * what may still be on its way, then decides */
+	if (reo != 0)
+		wg_tcp_timer_set(c, WG_TCPT_REO, reo);
 
 	/* window update (RFC 9293 3.10.7.4, fifth check) */
 	if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_le(c->snd_wl2, s->ack))) {
@@ -769,6 +873,7 @@ syn_sent(struct wg_tcp_conn *c, const struct seg *s)
 		c->snd_una = s->ack;
 		c->retries = 0;
 		c->rto.backoff = 0;
+		handshake_rtt(c, s);
 		wg_tcp_set_state(c, WG_TCP_ESTABLISHED);
 		wg_tcp_timer_stop(c);
 		wg_tcp_send_ack(c);
@@ -980,6 +1085,7 @@ conn_input(struct wg_tcp_ctx *ctx, struct wg_tcp_conn *c, unsigned int port, str
 		c->snd_wl1 = s.seq;
 		c->snd_wl2 = s.ack;
 		c->rto.backoff = 0;
+		handshake_rtt(c, &s);
 		wg_tcp_timer_stop(c);
 		if (c->flags & WG_TCPF_ACTIVE) {
 			/* simultaneous open: our own connect, no listener */

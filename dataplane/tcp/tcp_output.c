@@ -15,6 +15,7 @@
 #include "tcp.h"
 #include "tcp_impl.h"
 #include "tcp_opts.h"
+#include "tcp_rack.h"
 #include "tcp_reass.h"
 #include "tcp_rto.h"
 #include "tcp_sack.h"
@@ -66,11 +67,13 @@ wg_tcp_seg_size(const struct wg_tcp_conn *c)
 	return n > 0 ? c->mss - (4 + 8 * n) : c->mss;
 }
 
-/* Copy len bytes at byte offset off of the send queue into dst. */
+/* Copy len bytes at byte offset off of the send queue into dst, and
+ * stamp the buffers they come from as sent now (again, if rexmit). */
 static void
-sndq_copy(const struct wg_tcp_conn *c, uint32_t off, uint32_t len, uint8_t *dst)
+sndq_copy(const struct wg_tcp_conn *c, uint32_t off, uint32_t len, uint8_t *dst, bool rexmit)
 {
-	const struct rte_mbuf *m = c->sndq_head;
+	uint32_t now = (uint32_t)c->ctx->now_ms;
+	struct rte_mbuf *m = c->sndq_head;
 
 	off += c->sndq_off;
 	while (m != NULL && off >= m->data_len) {
@@ -81,6 +84,7 @@ sndq_copy(const struct wg_tcp_conn *c, uint32_t off, uint32_t len, uint8_t *dst)
 		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
 
 		memcpy(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		wg_rack_buf_sent(m, now, rexmit);
 		dst += n;
 		len -= n;
 		off = 0;
@@ -204,8 +208,13 @@ wg_tcp_xmit(struct wg_tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len)
 	th->rx_win = rte_cpu_to_be_16((uint16_t)win);
 	th->tcp_urp = 0;
 	memcpy(th + 1, optbuf, olen);
-	if (len)
-		sndq_copy(c, seq - c->snd_una, len, (uint8_t *)(th + 1) + olen);
+	if (len) {
+		bool rexmit = seq_lt(seq, c->snd_max);
+
+		sndq_copy(c, seq - c->snd_una, len, (uint8_t *)(th + 1) + olen, rexmit);
+		if (rexmit)
+			wg_rack_retransmitted(c);
+	}
 
 	if (flags & TCP_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
@@ -367,8 +376,11 @@ sack_output(struct wg_tcp_conn *c)
 				goto count;
 			}
 		}
-		/* rule 3: a hole not (yet) deemed lost, below SACKed data */
-		if (wg_sack_next_hole(sb, c->snd_una, c->snd_max, c->mss, false, &seq, &len)) {
+		/* rule 3: a hole not (yet) deemed lost, below SACKed data -
+		 * not with RACK, whose point is that such a hole may merely
+		 * be overtaken (Linux resends only what is marked lost) */
+		if (!sb->rack &&
+		    wg_sack_next_hole(sb, c->snd_una, c->snd_max, c->mss, false, &seq, &len)) {
 			n = rexmit(c, seq, len);
 			if (n == 0)
 				break;

@@ -29,9 +29,12 @@
  * Memory: at most WG_REASS_MAX_SEGS received chains are held. A new
  * segment that directly follows a held one and fits in the tailroom of its
  * last mbuf is copied there and freed (as Linux coalesces), so a stream of
- * small segments behind one hole takes one entry instead of one each.
- * Data at rcv_nxt is never refused (the caller pops it at once), so a full
- * queue cannot stall the connection.
+ * small segments behind one hole takes one entry instead of one each. A
+ * segment the entry cap would refuse makes the queue chain adjacent entries
+ * into one first (compact()), so the cap counts holes, not segments, once
+ * it matters: a window of hundreds of full-sized segments behind a few
+ * holes fits (the byte cap still bounds the memory). Data at rcv_nxt is never refused (the caller pops it
+ * at once), so a full queue cannot stall the connection.
  *
  * Cost: O(n) entries plus the bytes touched, per insert and per pop.
  */
@@ -263,6 +266,28 @@ seg_insert(struct wg_reass *q, unsigned int i, uint32_t seq, struct rte_mbuf *m)
 		q->last++;
 }
 
+/* Chain every entry onto an adjacent one before it: frees entries, keeps
+ * every byte and the order (RTE_MBUF_MAX_NB_SEGS per chain at most). The
+ * most recent entry is the one it joined. O(n) entries plus the walks to
+ * the chains' tails, and only when the queue is full. Returns the entries
+ * freed; with none, q is as it was. */
+static unsigned int
+compact(struct wg_reass *q)
+{
+	unsigned int k, n = q->n;
+
+	for (k = q->n - 1U; k-- > 0;) {
+		if (seg_end(&q->segs[k]) != q->segs[k + 1].seq ||
+		    rte_pktmbuf_chain(q->segs[k].m, q->segs[k + 1].m) != 0)
+			continue;
+		q->segs[k].len += q->segs[k + 1].len;
+		if (q->last == k + 1)
+			q->last = (uint16_t)k;
+		seg_remove(q, k + 1, 1);
+	}
+	return n - q->n;
+}
+
 /* Free what was delivered by other means (the caller moved rcv_nxt over
  * held data): whole segments before rcv_nxt, and the head of the one that
  * straddles it. */
@@ -340,6 +365,10 @@ wg_reass_insert(struct wg_reass *q, struct rte_mbuf *m, uint32_t seq, uint32_t r
 	}
 	drop_delivered(q, rcv_nxt);
 
+again:
+	d = (struct wg_reass_stats){ 0 };
+	inner_bytes = inner_diff = 0;
+	right = UINT32_MAX;
 	pos0 = (int32_t)(seq - rcv_nxt);
 	s = RTE_MAX(pos0, (int64_t)0);
 	e = pos0 + m->pkt_len;
@@ -417,6 +446,13 @@ wg_reass_insert(struct wg_reass *q, struct rte_mbuf *m, uint32_t seq, uint32_t r
 
 	coalesce = i > 0 && HE(i - 1) == s && can_append(q->segs[i - 1].m, e - s);
 	nsegs = q->n - (j - i) + (coalesce ? 0 : 1);
+	/* Only the entry cap in the way: chaining adjacent entries frees at
+	 * least one, and then it fits (nsegs <= n + 1). Nothing of m or q has
+	 * changed so far, so the insert starts over on the compacted queue;
+	 * a refusal still leaves q as it was (compact() freed nothing). */
+	if (nsegs > WG_REASS_MAX_SEGS &&
+	    (s == 0 || (uint64_t)q->bytes + (e - s) - inner_bytes <= q->max_bytes) && compact(q) > 0)
+		goto again;
 	if (s != 0 && ((uint64_t)q->bytes + (e - s) - inner_bytes > q->max_bytes ||
 		       nsegs > WG_REASS_MAX_SEGS)) {
 		rte_pktmbuf_free(m);

@@ -35,7 +35,9 @@ struct wg_tcp_sack {
 	uint32_t tlp_high;            /* snd_max when the loss probe went */
 	uint8_t n;                    /* ranges held: sorted, disjoint, not adjacent,
 	                               * all within (snd_una, snd_max] */
-	uint8_t pad[3];
+	uint8_t rack;                 /* loss is what RACK marked (below lost_end),
+	                               * never RFC 6675's DupThresh count */
+	uint8_t pad[2];
 	struct wg_sack_range r[WG_TCP_SACK_RANGES];
 };
 

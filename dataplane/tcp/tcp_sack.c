@@ -104,6 +104,32 @@ insert(struct wg_tcp_sack *sb, uint32_t s, uint32_t e)
 	return (ne - ns) - old;
 }
 
+bool
+wg_sack_is_dsack(const struct wg_tcp_sack_block *b, unsigned int n, uint32_t seg_ack)
+{
+	/* RFC 2883 4: a duplicate segment is reported first, below the ACK
+	 * or inside the block that follows */
+	return n > 0 && seq_lt(b[0].start, b[0].end) &&
+	       (seq_le(b[0].end, seg_ack) ||
+		(n > 1 && seq_lt(b[1].start, b[1].end) && seq_ge(b[0].start, b[1].start) &&
+		 seq_le(b[0].end, b[1].end)));
+}
+
+uint32_t
+wg_sack_new_end(const struct wg_tcp_sack *sb, uint32_t s, uint32_t e)
+{
+	unsigned int i;
+
+	for (i = sb->n; i-- > 0 && seq_gt(e, s);) {
+		if (seq_ge(sb->r[i].start, e))
+			continue;          /* wholly above what is left */
+		if (seq_lt(sb->r[i].end, e))
+			return e;          /* [r.end, e) is not SACKed */
+		e = sb->r[i].start;        /* covered down to here */
+	}
+	return seq_gt(e, s) ? e : s;
+}
+
 void
 wg_sack_update(struct wg_tcp_sack *sb, const struct wg_tcp_sack_block *b, unsigned int n,
 	       uint32_t seg_ack, uint32_t una, uint32_t max, struct wg_sack_verdict *v)
@@ -120,12 +146,8 @@ wg_sack_update(struct wg_tcp_sack *sb, const struct wg_tcp_sack_block *b, unsign
 			v->bad++;
 			continue;
 		}
-		/* RFC 2883 4: a duplicate segment is reported first, below
-		 * the ACK or inside the block that follows; it says nothing
-		 * of holes */
-		if (i == 0 && (seq_le(e, seg_ack) ||
-			       (n > 1 && seq_lt(b[1].start, b[1].end) &&
-				seq_ge(s, b[1].start) && seq_le(e, b[1].end)))) {
+		/* it says nothing of holes */
+		if (i == 0 && wg_sack_is_dsack(b, n, seg_ack)) {
 			v->dsack = 1;
 			continue;
 		}
@@ -176,6 +198,8 @@ lost_holes(const struct wg_tcp_sack *sb, uint32_t mss)
 	uint32_t above = 0;
 	unsigned int j;
 
+	if (sb->rack)
+		return 0;
 	for (j = sb->n; j-- > 0;) {
 		above += sb->r[j].end - sb->r[j].start;
 		if (sb->n - j >= DUPTHRESH || above > (DUPTHRESH - 1) * mss)

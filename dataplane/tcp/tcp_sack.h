@@ -35,6 +35,7 @@ static inline void
 wg_sack_init(struct wg_tcp_sack *sb, uint32_t iss)
 {
 	wg_sack_clear(sb);
+	sb->rack = 0;
 	sb->high_rxt = sb->rescue_rxt = sb->lost_end = iss;
 	sb->recover_fs = sb->prr_delivered = sb->prr_out = 0;
 }
@@ -52,6 +53,14 @@ bool wg_sack_ack(struct wg_tcp_sack *sb, uint32_t una);
 void wg_sack_update(struct wg_tcp_sack *sb, const struct wg_tcp_sack_block *b, unsigned int n,
 		    uint32_t seg_ack, uint32_t una, uint32_t max, struct wg_sack_verdict *v);
 
+/* RFC 2883 4: the first of an ACK's n blocks is a D-SACK - below the
+ * acknowledgment field seg_ack, or inside the second block. */
+bool wg_sack_is_dsack(const struct wg_tcp_sack_block *b, unsigned int n, uint32_t seg_ack);
+
+/* The end of the highest stretch of [s, e) not SACKed yet: what a block
+ * [s, e) newly SACKs lies below it. s when the block adds nothing. */
+uint32_t wg_sack_new_end(const struct wg_tcp_sack *sb, uint32_t s, uint32_t e);
+
 /* Bytes SACKed below seq. */
 uint32_t wg_sack_sacked_below(const struct wg_tcp_sack *sb, uint32_t seq);
 
@@ -61,7 +70,8 @@ uint32_t wg_sack_skip(const struct wg_tcp_sack *sb, uint32_t seq, uint32_t *room
 
 /* RFC 6675 IsLost for an unSACKed seq in [una, max): three SACKed ranges
  * above it (each at least one segment) or more than 2 * mss SACKed bytes
- * above it, or below lost_end. */
+ * above it, or below lost_end. With sb->rack, below lost_end only: RACK
+ * decides by time what is lost (here and in pipe and NextSeg). */
 bool wg_sack_is_lost(const struct wg_tcp_sack *sb, uint32_t una, uint32_t seq, uint32_t mss);
 
 /* RFC 6675 SetPipe: unSACKed bytes of [una, max) not deemed lost, plus the

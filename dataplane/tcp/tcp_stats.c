@@ -19,7 +19,8 @@ static const struct {
 	S(ack_too_old), S(dup_data), S(ooo_segs), S(zero_window_probes), S(keepalive_probes),
 	S(timeouts), S(conn_alloc_fail), S(timewait_recycled), S(mbuf_alloc_fail), S(no_arp), S(mem_pressure),
 	S(sack_recoveries), S(sack_rexmit_segs), S(dsack_rcvd), S(sack_bad_blocks), S(sack_reneged),
-	S(tlp_probes), S(tlp_recoveries),
+	S(tlp_probes), S(tlp_recoveries), S(rack_reo_timeouts), S(rack_reordering),
+	S(spurious_undos),
 	R(queued), R(dup_bytes), R(overlap_mismatch), R(trimmed_window), R(full_drops),
 };
 

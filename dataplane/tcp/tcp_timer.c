@@ -10,6 +10,7 @@
 
 #include "tcp.h"
 #include "tcp_impl.h"
+#include "tcp_rack.h"
 #include "tcp_rto.h"
 #include "timer_wheel.h"
 
@@ -64,15 +65,18 @@ wg_tcp_rearm(struct wg_tcp_conn *c)
 	if (c->state == WG_TCP_TIME_WAIT || c->state == WG_TCP_CLOSED)
 		return;
 	if (c->snd_nxt != c->snd_una && tlp_allowed(c)) {
-		/* a running probe or retransmission timer stays (RFC 6298
-		 * 5.1); an ACK that moved snd_una stopped it first */
+		/* a running probe, reordering or retransmission timer stays
+		 * (RFC 6298 5.1); an ACK that moved snd_una stopped it first */
 		if (!wg_tw_pending(&c->timer) ||
-		    (c->timer_kind != WG_TCPT_TLP && c->timer_kind != WG_TCPT_RTX))
+		    (c->timer_kind != WG_TCPT_TLP && c->timer_kind != WG_TCPT_RTX &&
+		     c->timer_kind != WG_TCPT_REO))
 			wg_tcp_timer_set(c, WG_TCPT_TLP, pto_ms(c));
 	} else if (c->snd_nxt != c->snd_una || c->state == WG_TCP_SYN_RCVD ||
 	    c->state == WG_TCP_SYN_SENT) {
-		/* RFC 6298 5.1: running timers are not restarted by new sends */
-		if (c->timer_kind != WG_TCPT_RTX || !wg_tw_pending(&c->timer))
+		/* RFC 6298 5.1: running timers are not restarted by new sends;
+		 * the reordering timer comes before the RTO and re-arms it */
+		if ((c->timer_kind != WG_TCPT_RTX && c->timer_kind != WG_TCPT_REO) ||
+		    !wg_tw_pending(&c->timer))
 			wg_tcp_timer_set(c, WG_TCPT_RTX, rto_ms(c));
 	} else if (c->sndq_bytes > 0 && c->snd_wnd == 0) {
 		if (c->timer_kind != WG_TCPT_PERSIST || !wg_tw_pending(&c->timer))
@@ -210,8 +214,12 @@ on_rtx(struct wg_tcp_conn *c)
 		 * is halved once per loss event: not again when the timeout
 		 * cuts a fast recovery short (it was halved on entry) or
 		 * repeats one (RFC 5681 7: held constant) */
-		if (!was_fastrec && !(c->flags & WG_TCPF_LOSSREC))
+		if (!was_fastrec && !(c->flags & WG_TCPF_LOSSREC)) {
+			/* a new episode: a fast recovery cut short keeps
+			 * its own, from before its reduction */
+			wg_rack_episode(c);
 			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		}
 		c->cwnd = c->mss;
 		c->snd_nxt = c->snd_una;
 		c->recover = c->snd_max;
@@ -240,6 +248,10 @@ main_timer(struct wg_tcp_conn *c)
 	switch (c->timer_kind) {
 	case WG_TCPT_RTX:
 		on_rtx(c);
+		break;
+	case WG_TCPT_REO:
+		ctx->st.rack_reo_timeouts++;
+		wg_tcp_rack_timeout(c);
 		break;
 	case WG_TCPT_TLP:
 		/* RFC 8985 7.3: one probe, then the RTO as usual */

@@ -611,7 +611,7 @@ check_conn(struct wg_tcp_conn *c)
 		check(c->timer_kind == WG_TCPT_RTX && wg_tw_pending(&c->timer));
 	} else if (outstanding) {
 		check((c->timer_kind == WG_TCPT_RTX || c->timer_kind == WG_TCPT_PERSIST ||
-		       c->timer_kind == WG_TCPT_TLP) &&
+		       c->timer_kind == WG_TCPT_TLP || c->timer_kind == WG_TCPT_REO) &&
 		      wg_tw_pending(&c->timer));
 	} else if (c->state == WG_TCP_FIN_WAIT_2) {
 		check(c->timer_kind == WG_TCPT_TIMEWAIT && wg_tw_pending(&c->timer));

@@ -26,6 +26,7 @@
 #include "svc.h"
 #include "tcp.h"
 #include "tcp_opts.h"
+#include "tcp_rack.h"
 #include "tcp_sack.h"
 #include "../eal_runtime.h"
 
@@ -685,6 +686,32 @@ test_ack_seq_after_rto(void **state)
 	assert_true(n_out >= 1);
 	expect_seg(0, RTE_TCP_ACK_FLAG, max, 3, 0);
 	peer_send(RTE_TCP_ACK_FLAG, 3, max, 502, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+}
+
+/* The peer's buffer filled: it ACKs the first of four segments with a
+ * zero window, having dropped the rest. Our ACKs of its data must stay
+ * inside that window (seq = snd_una, not snd_max), or it drops them and
+ * the two sides wait for each other for ever (seen against Linux with the
+ * kernel echo server blocked writing back). */
+static void
+test_ack_seq_zero_window(void **state)
+{
+	uint32_t iss;
+
+	(void)state;
+	iss = handshake(1);
+	assert_int_equal(app_send(app_conn, 4 * 1388, 0x5a), 0);
+	assert_int_equal(n_out, 4);
+	n_out = 0;
+	peer_send(RTE_TCP_ACK_FLAG, 2, iss + 1 + 1388, 0, NULL, NULL, 0, false);
+	assert_int_equal(app_conn->snd_wnd, 0);
+	peer_send(RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 2, iss + 1 + 1388, 0, NULL, "x", 1, false);
+	assert_true(n_out >= 1);
+	expect_seg(n_out - 1, RTE_TCP_ACK_FLAG, iss + 1 + 1388, 3, 0);
+	/* the window opens; the rest arrives in the end */
+	peer_send(RTE_TCP_ACK_FLAG, 3, iss + 1 + 1388, 502, NULL, NULL, 0, false);
+	peer_send(RTE_TCP_ACK_FLAG, 3, iss + 1 + 4 * 1388, 502, NULL, NULL, 0, false);
 	assert_int_equal(app_conn->sndq_bytes, 0);
 }
 
@@ -2273,7 +2300,9 @@ test_sack_scoreboard(void **state)
  * else segment by segment. Recovery starts on the third duplicate ACK,
  * both holes are resent - each once, never a SACKed byte - PRR paces the
  * retransmissions (hand-computed cwnd at every step), and recovery ends
- * at the recovery point with cwnd = ssthresh. */
+ * at the recovery point with cwnd = ssthresh. RFC 6675's own loss count
+ * (RACK off): the fifth is lost only once three segments above it are
+ * SACKed, where RACK marks it together with the second (test_rack_*). */
 static void
 test_sack_two_holes(void **state)
 {
@@ -2282,6 +2311,7 @@ test_sack_two_holes(void **state)
 #define S(k) (una0 + (k) * m)
 
 	(void)state;
+	ctx.conf.rack = 0;
 	una0 = handshake(1) + 1;
 	sack_watch = app_conn;
 	assert_true(app_conn->flags & WG_TCPF_SACK);
@@ -2818,6 +2848,346 @@ test_sack_blocks_fit_mtu(void **state)
 	assert_int_equal(out[0].opts.n_sack, 0);
 }
 
+/* RACK-TLP (RFC 8985) and undo. Every test starts with a handshake whose
+ * ACK takes 40 ms: min_RTT 40.5 ms, so the reordering window is
+ * ceil(40.5 / 4) = 11 ms, and twice that, 21 ms, after one D-SACK. */
+#define RACK_RTT 40u
+#define REO_MS   11u
+
+static uint32_t peer_tsval;
+
+/* handshake() with the peer's ACK rtt ms after our SYN-ACK */
+static uint32_t
+handshake_after(uint32_t peer_isn, uint32_t rtt)
+{
+	struct wg_tcp_opts ack_opts = { .flags = WG_TCPOPT_F_TS, .ts_val = 1001 };
+	uint32_t iss;
+
+	n_out = 0;
+	peer_send(F_SYN, peer_isn, 0, 64240, &syn_opts, NULL, 0, false);
+	assert_int_equal(n_out, 1);
+	iss = out[0].seq;
+	ack_opts.ts_ecr = out[0].opts.ts_val;
+	advance(rtt);
+	peer_send(F_ACK, peer_isn + 1, iss + 1, 502, &ack_opts, NULL, 0, false);
+	assert_non_null(app_conn);
+	assert_int_equal(app_conn->rack.min_rtt_us, rtt * 1000 + 500);
+	peer_tsval = 2000;
+	n_out = 0;
+	return iss;
+}
+
+/* peer_sack() with a timestamp option echoing ecr (0: no option) */
+static void
+peer_sack_ts(uint32_t ack, unsigned int n, const uint32_t *blk, uint32_t ecr)
+{
+	struct wg_tcp_opts o;
+	unsigned int i;
+
+	memset(&o, 0, sizeof(o));
+	if (ecr != 0) {
+		o.flags = WG_TCPOPT_F_TS;
+		o.ts_val = ++peer_tsval;
+		o.ts_ecr = ecr;
+	}
+	if (n > 0) {
+		o.flags |= WG_TCPOPT_F_SACK;
+		o.n_sack = (uint8_t)n;
+		for (i = 0; i < n; i++) {
+			o.sack[i].start = blk[2 * i];
+			o.sack[i].end = blk[2 * i + 1];
+		}
+	}
+	peer_send(F_ACK, 2, ack, 502, o.flags ? &o : NULL, NULL, 0, false);
+}
+
+/* Ten segments out, one RTT later the second arrives before the first:
+ * RACK has seen reordering (RFC 8985 6.2 step 3) and waits out its window
+ * for segment 0 from then on. Leaves n_out = 0 and the ten unACKed. */
+static uint32_t
+rack_flight_reordered(void)
+{
+	uint32_t una0, blk[2];
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	una0 = handshake_after(1, RACK_RTT) + 1;
+	sack_watch = app_conn;
+	assert_true(app_conn->sack.rack);
+	app_send_pat(app_conn, 0, 10 * m);
+	assert_int_equal(n_out, 10);
+	n_out = 0;
+	advance(RACK_RTT);
+	/* 2 arrives: 0 and 1 may be on their way yet - the window's timer */
+	blk[0] = S(2); blk[1] = S(3);
+	peer_sack_ts(S(0), 1, blk, out[0].opts.ts_val);
+	assert_int_equal(wg_rack_reo_wnd_ms(app_conn), REO_MS);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_REO);
+	assert_false(app_conn->rack.flags & WG_RACKF_REORDER);
+	/* 1 arrives after 2: reordering */
+	blk[0] = S(1);
+	peer_sack_ts(S(0), 1, blk, out[0].opts.ts_val);
+	assert_true(app_conn->rack.flags & WG_RACKF_REORDER);
+	assert_int_equal(ctx.st.rack_reordering, 1);
+	assert_int_equal(n_out, 0);
+	return una0;
+#undef S
+}
+
+/* Reordering within the window is no loss: 1 .. 9 arrive before 0, which
+ * comes 5 ms later - under the 11 ms window. Nothing is resent, no
+ * recovery, cwnd grows. DupThresh (RACK off) resends 0 at once. */
+static void
+test_rack_reorder_no_rexmit(void **state)
+{
+	uint32_t una0, blk[2];
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = rack_flight_reordered();
+	blk[0] = S(1); blk[1] = S(10);
+	peer_sack_ts(S(0), 1, blk, out[0].opts.ts_val);
+	assert_int_equal(app_conn->sack.sacked, 9 * m);
+	assert_int_equal(n_out, 0);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_REO);
+	advance(5);
+	assert_int_equal(n_out, 0);
+	/* 0 arrives: everything ACKed, nothing was ever sent twice */
+	peer_sack_ts(S(10), 0, NULL, out[0].opts.ts_val);
+	assert_int_equal(app_conn->snd_una, S(10));
+	assert_int_equal(ctx.st.retrans_segs, 0);
+	assert_int_equal(ctx.st.sack_recoveries + ctx.st.fast_retrans, 0);
+	assert_int_equal(ctx.st.rack_reo_timeouts, 0);
+	assert_true(app_conn->cwnd > 10 * m);
+	assert_int_equal(n_out, 0);
+	assert_true(app_conn->timer_kind != WG_TCPT_REO && app_conn->timer_kind != WG_TCPT_RTX);
+#undef S
+}
+
+/* A real loss among reordering: 0 never arrives. It is resent when the
+ * window has passed - by the reordering timer, to the millisecond, not
+ * before and not at the RTO (200 ms) - and recovery repairs it. */
+static void
+test_rack_loss_after_window(void **state)
+{
+	uint32_t una0, blk[2];
+	const uint32_t m = MSS_TS;
+	uint64_t t;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = rack_flight_reordered();
+	blk[0] = S(1); blk[1] = S(10);
+	peer_sack_ts(S(0), 1, blk, out[0].opts.ts_val);
+	/* the window counts from 0's send time plus RACK.rtt (the round
+	 * trip of 9, sent with it): 11 ms from now */
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_REO);
+	advance(REO_MS - 1);
+	assert_int_equal(n_out, 0);
+	t = wait_out(1000);
+	assert_int_equal(t, 1);
+	assert_int_equal(ctx.st.rack_reo_timeouts, 1);
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+	assert_int_equal(ctx.st.rto_expired, 0);
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(0), m);
+	assert_int_equal(app_conn->ssthresh, 5 * m);
+	/* the retransmission arrives: the echo is its own - a real loss,
+	 * the reduction stays */
+	peer_sack_ts(S(10), 0, NULL, out[0].opts.ts_val);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->cwnd, 5 * m);
+	assert_int_equal(ctx.st.spurious_undos, 0);
+	assert_int_equal(ctx.st.retrans_segs, 1);
+#undef S
+}
+
+/* The retransmission of the last test was spurious after all: 0 comes
+ * 15 ms late, then its copy, which the peer D-SACKs. The window doubles
+ * (RFC 8985 6.2 step 4), once per round trip, so the next reordering of
+ * 15 ms is waited out; a loss then takes 21 ms to detect. */
+static void
+test_rack_dsack_widens(void **state)
+{
+	uint32_t una0, blk[4], ts0;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = rack_flight_reordered();
+	ts0 = out[0].opts.ts_val;
+	blk[0] = S(1); blk[1] = S(10);
+	peer_sack_ts(S(0), 1, blk, ts0);
+	assert_int_equal(wait_out(1000), REO_MS);
+	expect_data(0, una0, S(0), m);
+	/* the original: Eifel says spurious, cwnd back (see test_rack_undo_*) */
+	advance(4);
+	peer_sack_ts(S(10), 0, NULL, ts0);
+	assert_int_equal(ctx.st.spurious_undos, 1);
+	assert_int_equal(wg_rack_reo_wnd_ms(app_conn), REO_MS);
+	/* the copy: D-SACKed */
+	blk[0] = S(0); blk[1] = S(1);
+	peer_sack_ts(S(10), 1, blk, ts0);
+	assert_int_equal(ctx.st.dsack_rcvd, 1);
+	assert_int_equal(app_conn->rack.reo_wnd_mult, 2);
+	assert_int_equal(wg_rack_reo_wnd_ms(app_conn), 21);
+	/* one round trip, one step: another D-SACK now changes nothing */
+	peer_sack_ts(S(10), 1, blk, ts0);
+	assert_int_equal(ctx.st.dsack_rcvd, 2);
+	assert_int_equal(app_conn->rack.reo_wnd_mult, 2);
+
+	/* next flight: 10 late by 15 ms - within 21 ms: not resent */
+	n_out = 0;
+	app_send_pat(app_conn, 10 * m, 10 * m);
+	assert_true(n_out >= 10);
+	ts0 = out[0].opts.ts_val;
+	n_out = 0;
+	advance(RACK_RTT);
+	blk[0] = S(11); blk[1] = S(20);
+	peer_sack_ts(S(10), 1, blk, ts0);
+	advance(15);
+	assert_int_equal(n_out, 0);
+	peer_sack_ts(S(20), 0, NULL, ts0);
+	assert_int_equal(ctx.st.retrans_segs, 1);
+	assert_int_equal(ctx.st.sack_recoveries, 1);
+	/* the round is over: the next D-SACK widens again */
+	blk[0] = S(10); blk[1] = S(11);
+	peer_sack_ts(S(20), 1, blk, ts0);
+	assert_int_equal(app_conn->rack.reo_wnd_mult, 3);
+#undef S
+}
+
+/* Reordering not seen yet: three segments SACKed above 0 make RACK (like
+ * DupThresh) resend it and halve cwnd. Then 0's original arrives: the ACK
+ * echoes its timestamp, older than the retransmission's (Eifel, RFC
+ * 3522). cwnd and ssthresh go back to what they were, and the connection
+ * knows its path reorders. */
+static void
+test_rack_undo_eifel(void **state)
+{
+	uint32_t una0, blk[2], ts0, k;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake_after(1, RACK_RTT) + 1;
+	sack_watch = app_conn;
+	app_send_pat(app_conn, 0, 10 * m);
+	ts0 = out[0].opts.ts_val;
+	n_out = 0;
+	advance(RACK_RTT);
+	blk[0] = S(1);
+	for (k = 2; k <= 4; k++) {
+		blk[1] = S(k);
+		peer_sack_ts(S(0), 1, blk, ts0);
+	}
+	assert_true(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->ssthresh, 5 * m);
+	assert_true(app_conn->cwnd < 10 * m);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(0), m);
+	assert_true(out[0].opts.ts_val > ts0);
+	/* the late original fills the hole; everything else arrived */
+	advance(3);
+	peer_sack_ts(S(10), 0, NULL, ts0);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(ctx.st.spurious_undos, 1);
+	assert_int_equal(app_conn->cwnd, 10 * m);
+	assert_int_equal(app_conn->ssthresh, UINT32_MAX / 2);
+	assert_true(app_conn->rack.flags & WG_RACKF_REORDER);
+	assert_false(app_conn->rack.flags & WG_RACKF_UNDO);
+#undef S
+}
+
+/* The same spurious retransmission, but the ACK says nothing of which
+ * copy arrived (no timestamp): recovery ends at ssthresh. The peer then
+ * D-SACKs the retransmission - every one of the episode's was needless
+ * (RFC 3708) - and the reduction is undone. A D-SACK from a network
+ * duplicate outside the episode would not count (above recover). */
+static void
+test_rack_undo_dsack(void **state)
+{
+	uint32_t una0, blk[2], ts0, k;
+	const uint32_t m = MSS_TS;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = handshake_after(1, RACK_RTT) + 1;
+	sack_watch = app_conn;
+	app_send_pat(app_conn, 0, 10 * m);
+	ts0 = out[0].opts.ts_val;
+	n_out = 0;
+	advance(RACK_RTT);
+	blk[0] = S(1);
+	for (k = 2; k <= 4; k++) {
+		blk[1] = S(k);
+		peer_sack_ts(S(0), 1, blk, ts0);
+	}
+	assert_int_equal(n_out, 1);
+	assert_int_equal(app_conn->rack.undo_segs, 1);
+	advance(3);
+	peer_sack_ts(S(10), 0, NULL, 0);
+	assert_false(app_conn->flags & WG_TCPF_FASTREC);
+	assert_int_equal(app_conn->cwnd, 5 * m);
+	assert_int_equal(ctx.st.spurious_undos, 0);
+	blk[0] = S(0); blk[1] = S(1);
+	peer_sack_ts(S(10), 1, blk, 0);
+	assert_int_equal(ctx.st.dsack_rcvd, 1);
+	assert_int_equal(ctx.st.spurious_undos, 1);
+	assert_int_equal(app_conn->cwnd, 10 * m);
+	assert_int_equal(app_conn->ssthresh, UINT32_MAX / 2);
+	assert_true(app_conn->rack.flags & WG_RACKF_REORDER);
+#undef S
+}
+
+/* TLP beside RACK: the last two segments' ACK is slow, not lost. After
+ * 2 * SRTT (no reordering timer: nothing was delivered after them) the
+ * probe resends the last one; the peer had both and D-SACKs the probe.
+ * The probe was not needed - no recovery, cwnd untouched - and a probe's
+ * D-SACK is no reordering: the window stays (RFC 8985 7.4). Reordering
+ * seen before, a hole below delivered data holds the timer slot for the
+ * reordering timer, not the probe. */
+static void
+test_rack_tlp(void **state)
+{
+	uint32_t una0, blk[2], ts0, cwnd;
+	const uint32_t m = MSS_TS;
+	uint64_t t;
+#define S(k) (una0 + (k) * m)
+
+	(void)state;
+	una0 = rack_flight_reordered();
+	ts0 = out[0].opts.ts_val;
+	/* 0 .. 7 arrive (0 a little late), 8 and 9 are on their way */
+	blk[0] = S(1); blk[1] = S(8);
+	peer_sack_ts(S(0), 1, blk, ts0);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_REO);
+	advance(2);
+	peer_sack_ts(S(8), 0, NULL, ts0);
+	assert_true(app_conn->rto.srtt_us > 0);
+	assert_int_equal(app_conn->timer_kind, WG_TCPT_TLP);
+	cwnd = app_conn->cwnd;
+	t = wait_out(1000);
+	assert_int_equal(t, (2 * app_conn->rto.srtt_us + 999) / 1000);
+	assert_int_equal(ctx.st.tlp_probes, 1);
+	assert_int_equal(n_out, 1);
+	expect_data(0, una0, S(9), m);
+	/* both originals and the probe arrived */
+	blk[0] = S(9); blk[1] = S(10);
+	peer_sack_ts(S(10), 1, blk, ts0);
+	assert_int_equal(ctx.st.dsack_rcvd, 1);
+	assert_int_equal(app_conn->rack.reo_wnd_mult, 1);
+	assert_false(app_conn->flags & (WG_TCPF_TLP | WG_TCPF_FASTREC));
+	assert_int_equal(ctx.st.sack_recoveries, 0);
+	assert_int_equal(ctx.st.rto_expired, 0);
+	assert_true(app_conn->cwnd >= cwnd);
+	assert_int_equal(app_conn->sndq_bytes, 0);
+#undef S
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2837,6 +3207,7 @@ main(void)
 		T(test_rto_retransmit),
 		T(test_ack_seq_after_rto),
 		T(test_ack_on_window_edge),
+		T(test_ack_seq_zero_window),
 		T(test_fast_retransmit),
 		T(test_no_listener_rst),
 		T(test_zero_window_persist),
@@ -2884,6 +3255,12 @@ main(void)
 		T(test_sack_random_loss),
 		T(test_sack_tail_loss_probe),
 		T(test_sack_blocks_fit_mtu),
+		T(test_rack_reorder_no_rexmit),
+		T(test_rack_loss_after_window),
+		T(test_rack_dsack_widens),
+		T(test_rack_undo_eifel),
+		T(test_rack_undo_dsack),
+		T(test_rack_tlp),
 	};
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tcp%d", (int)getpid());
