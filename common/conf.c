@@ -547,7 +547,7 @@ wg_conf_defaults(struct wg_conf *c)
 	c->gateway.login_timeout_ms = 10000;
 	c->gateway.resume_window_ms = 30000;
 	c->gateway.replay_max = 256;
-	c->gateway.replay_budget = 65536;
+	c->gateway.replay_budget = 1000;
 	c->gateway.msg_rate = 50;
 	c->gateway.msg_burst = 100;
 	c->gateway.max_violations = 20;
@@ -2061,6 +2061,13 @@ wg_conf_validate(const struct wg_conf *c, char *err, size_t errlen)
 		return verr(&v, LINE(&v, gateway.replay_max),
 			    "gateway.replay_max %u is above gateway.replay_budget %u",
 			    c->gateway.replay_max, c->gateway.replay_budget);
+	/* replayable messages hold message mbufs, which control, logic and
+	 * every ring share: unacknowledged clients must not drain the pool */
+	if ((uint64_t)c->gateway.replay_budget > in->msg_mbufs / 2)
+		return verr(&v, LINE(&v, gateway.replay_budget),
+			    "gateway.replay_budget %u is above half of instances.msg_mbufs (%u): "
+			    "clients that never acknowledge would starve the rings",
+			    c->gateway.replay_budget, in->msg_mbufs / 2);
 	/* The control process takes one registry slot. */
 	if (c->logic.count >= in->max)
 		return verr(&v, LINE(&v, logic.count),

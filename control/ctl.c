@@ -74,6 +74,8 @@ struct wg_ctl {
 	unsigned int n_services;
 	uint32_t logic_slot[MAX_LOGIC];     /* logic index -> registry slot while alive */
 	uint64_t now_ms;
+	uint64_t *upd;                      /* sessions owed a ROUTE_UPDATE (upd_push) */
+	size_t upd_head, upd_n, upd_cap;
 	bool synced;                        /* asked the workers for their sessions */
 	unsigned int sync_pending;          /* workers that have not finished */
 	struct ctl_stats st;
@@ -271,6 +273,9 @@ token_error(int err)
 	}
 }
 
+static void released(struct wg_ctl *c, const struct wg_session *s);
+static void logic_changed(struct wg_ctl *c, unsigned int k);
+
 /* Credentials checked: the session becomes the player's (a previous
  * session of the player is kicked), routes are chosen, the dataplane is
  * told (SESSION_BIND) and the client answered (LOGIN_ACK). 0, or -errno
@@ -281,7 +286,8 @@ accept_login(struct wg_ctl *c, struct wg_session *s, uint32_t msg_id, uint64_t p
 {
 	const struct wg_envelope ref = { .type = WG__MSG_TYPE__LOGIN, .msg_id = msg_id };
 	Wg__LoginAck ack = WG__LOGIN_ACK__INIT;
-	uint64_t conn = s->conn_id;
+	uint64_t conn = s->conn_id, old_conn = 0;
+	struct wg_session *old;
 	struct wg_sess_kick kick;
 	unsigned int i;
 
@@ -290,13 +296,22 @@ accept_login(struct wg_ctl *c, struct wg_session *s, uint32_t msg_id, uint64_t p
 			   "too many sessions from this address");
 		return -EUSERS;
 	}
+	/* the player's previous session goes: its address and instance
+	 * counts are given back now (the table forgets its routes) */
+	old = wg_sess_find_player(c->sess, player_id);
+	if (old != NULL) {
+		old_conn = old->conn_id;
+		released(c, old);
+	}
 	if (wg_sess_activate(c->sess, s, player_id, account, c->now_ms, &kick) != 0) {
 		(void)wg_rl_session_close(c->rl, s->peer_ip, c->now_ms);
 		send_error(c, conn, &ref, WG__ERROR_CODE__INTERNAL, "session table");
 		return -ENOSPC;
 	}
-	if (kick.conn_id != 0)
-		send_kick(c, kick.conn_id, WG__KICK_CODE__DUPLICATE_LOGIN, "logged in elsewhere");
+	/* connected or waiting for a resume, the old session ends in the
+	 * dataplane too (a detached one is still attached in logic) */
+	if (old_conn != 0)
+		send_kick(c, old_conn, WG__KICK_CODE__DUPLICATE_LOGIN, "logged in elsewhere");
 	for (i = 0; i < c->n_services; i++)
 		route(c, s, i, pick(c, i, s->player_id,
 				     kick.old_state != WG_SESS_FREE ? kick.routes[i] :
@@ -400,6 +415,12 @@ login(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env)
 	Wg__Login *l;
 	int ret;
 
+	if (c->sync_pending > 0) {
+		/* the table is being rebuilt: a login now could miss the
+		 * player's session from before our restart */
+		send_error(c, conn, env, WG__ERROR_CODE__SERVICE_UNAVAILABLE, "control restarting");
+		return;
+	}
 	s = wg_sess_find(c->sess, conn);
 	if (s == NULL || s->state != WG_SESS_LOGGING_IN) {
 		send_error(c, conn, env, WG__ERROR_CODE__INTERNAL, "no such connection");
@@ -443,9 +464,14 @@ static void
 resume(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env)
 {
 	struct wg_sess_kick kick;
-	struct wg_session *s;
+	struct wg_session *s, *old;
+	uint8_t old_ip[16] = {0};
 	Wg__Resume *r;
 
+	if (c->sync_pending > 0) {
+		send_error(c, conn, env, WG__ERROR_CODE__SERVICE_UNAVAILABLE, "control restarting");
+		return;
+	}
 	r = wg__resume__unpack(NULL, env->payload_len, env->payload);
 	if (r == NULL || r->resume_token.len != WG_SESS_RESUME_LEN) {
 		c->st.bad_msgs++;
@@ -458,14 +484,22 @@ resume(struct wg_ctl *c, uint64_t conn, const struct wg_envelope *env)
 			   "session is on another worker: log in again");
 		goto refused;
 	}
+	old = wg_sess_find(c->sess, r->session_id);
+	if (old != NULL)
+		memcpy(old_ip, old->peer_ip, sizeof(old_ip));
 	s = wg_sess_resume(c->sess, conn, r->session_id, r->resume_token.data, c->now_ms, &kick);
 	if (s == NULL) {
 		send_error(c, conn, env, WG__ERROR_CODE__RESUME_FAILED,
 			   errno == EACCES ? "wrong resume token" : "no such session (expired?)");
 		goto refused;
 	}
-	/* the dataplane carries on under the old session id */
+	/* the dataplane carries on under the old session id; the session's
+	 * count moves to the address it came back from */
 	(void)wg_sess_rekey(c->sess, s, r->session_id);
+	if (memcmp(old_ip, s->peer_ip, sizeof(old_ip)) != 0) {
+		(void)wg_rl_session_close(c->rl, old_ip, c->now_ms);
+		(void)wg_rl_session_open(c->rl, s->peer_ip, c->now_ms);
+	}
 	send_bind(c, s, conn, WG_MSG_SESSION_BIND, true);
 	c->st.resumes++;
 	goto out;
@@ -542,7 +576,6 @@ session_detach(struct wg_ctl *c, uint64_t conn, struct rte_mbuf *m)
 	(void)wg_sess_detach(c->sess, conn, c->now_ms);
 }
 
-static void logic_changed(struct wg_ctl *c, unsigned int k);
 
 /* Logic instance index of a registry slot, WG_SESS_NO_INSTANCE if none. */
 static uint16_t
@@ -591,6 +624,8 @@ session_state(struct wg_ctl *c, uint64_t conn, struct rte_mbuf *m)
 			wg_lb_acquire(c->lb[i], b);
 	}
 	wg_rl_ip_from_v4(st->peer_ip, ip);
+	wg_sess_set_peer(s, ip, (uint16_t)st->peer_port, st->name != NULL && st->name[0] ? st->name :
+											    NULL);
 	(void)wg_rl_session_open(c->rl, ip, c->now_ms);
 	if (st->detached)
 		(void)wg_sess_detach(c->sess, conn, c->now_ms);
@@ -649,6 +684,59 @@ wg_ctl_msg(struct wg_ctl *c, unsigned int worker, struct rte_mbuf *m)
 
 /* ------------------------------------------------------------ liveness */
 
+/* Sessions owed a ROUTE_UPDATE. A mass re-route (an instance with 100k
+ * sessions died) would overrun the 1024-slot rings in one go; the queue
+ * is drained as the rings have room, and sends the routes as they are
+ * then. */
+static void
+upd_push(struct wg_ctl *c, uint64_t conn)
+{
+	if (c->upd_n == c->upd_cap) {
+		size_t cap = c->upd_cap ? c->upd_cap * 2 : 1024;
+		uint64_t *p;
+
+		if (c->upd_head > 0) {
+			memmove(c->upd, c->upd + c->upd_head, (c->upd_n - c->upd_head) * sizeof(*p));
+			c->upd_n -= c->upd_head;
+			c->upd_head = 0;
+		}
+		if (c->upd_n == c->upd_cap) {
+			p = realloc(c->upd, cap * sizeof(*p));
+			if (p == NULL) {
+				CTL_LOG(ERR, "route update for %" PRIx64 " lost: out of memory", conn);
+				return;
+			}
+			c->upd = p;
+			c->upd_cap = cap;
+		}
+	}
+	c->upd[c->upd_n++] = conn;
+}
+
+static unsigned int
+upd_drain(struct wg_ctl *c)
+{
+	unsigned int work = 0;
+
+	while (c->upd_head < c->upd_n) {
+		uint64_t conn = c->upd[c->upd_head];
+		struct rte_ring *r = c->in->tx[conn_worker(conn) % c->in->reg->n_workers];
+		struct wg_session *s;
+
+		if (rte_ring_free_count(r) < rte_ring_get_capacity(r) / 4)
+			break;
+		c->upd_head++;
+		s = wg_sess_find(c->sess, conn);
+		if (s != NULL && (s->state == WG_SESS_ACTIVE || s->state == WG_SESS_DETACHED)) {
+			send_bind(c, s, conn, WG_MSG_ROUTE_UPDATE, true);
+			work++;
+		}
+	}
+	if (c->upd_head == c->upd_n)
+		c->upd_head = c->upd_n = 0;
+	return work;
+}
+
 struct reroute_arg {
 	struct wg_ctl *c;
 	struct wg_session *last;
@@ -663,11 +751,68 @@ reroute_one(void *arg, struct wg_sess_table *t, struct wg_session *s, unsigned i
 
 	(void)t;
 	route(c, s, svc, pick(c, svc, s->player_id, k));
-	/* the dataplane attaches only what changed: one update per service
-	 * costs nothing twice */
-	send_bind(c, s, s->conn_id, WG_MSG_ROUTE_UPDATE, true);
+	if (ra->last != s)
+		upd_push(c, s->conn_id);
 	ra->last = s;
 	c->st.reroutes++;
+}
+
+struct unrouted_arg {
+	struct wg_ctl *c;
+	unsigned int k;
+	uint64_t *conns;
+	size_t n, cap;
+};
+
+/* Sessions with a service no instance took (none was alive at login). */
+static void
+unrouted_one(void *arg, const struct wg_session *s)
+{
+	struct unrouted_arg *ua = arg;
+	unsigned int i;
+
+	if (s->state != WG_SESS_ACTIVE && s->state != WG_SESS_DETACHED)
+		return;
+	for (i = 0; i < ua->c->n_services; i++)
+		if (s->routes[i].inst == WG_SESS_NO_INSTANCE &&
+		    wg_lb_find(ua->c->lb[i], ua->k) >= 0)
+			break;
+	if (i == ua->c->n_services)
+		return;
+	if (ua->n == ua->cap) {
+		size_t cap = ua->cap ? ua->cap * 2 : 256;
+		uint64_t *p = realloc(ua->conns, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		ua->conns = p;
+		ua->cap = cap;
+	}
+	ua->conns[ua->n++] = s->conn_id;
+}
+
+/* Instance k came up: sessions that have no instance for one of its
+ * services get one (a walk over the table: instance starts are rare). */
+static void
+route_unrouted(struct wg_ctl *c, unsigned int k)
+{
+	struct unrouted_arg ua = { .c = c, .k = k };
+	struct wg_session *s;
+	unsigned int i;
+	size_t j;
+
+	wg_sess_foreach(c->sess, unrouted_one, &ua);
+	for (j = 0; j < ua.n; j++) {
+		s = wg_sess_find(c->sess, ua.conns[j]);
+		if (s == NULL)
+			continue;
+		for (i = 0; i < c->n_services; i++)
+			if (s->routes[i].inst == WG_SESS_NO_INSTANCE)
+				route(c, s, i, pick(c, i, s->player_id, WG_SESS_NO_INSTANCE));
+		upd_push(c, s->conn_id);
+		c->st.reroutes++;
+	}
+	free(ua.conns);
 }
 
 /* Logic instance k died or (re)appeared: its sessions go elsewhere, or to
@@ -683,6 +828,8 @@ logic_changed(struct wg_ctl *c, unsigned int k)
 		if ((b = wg_lb_find(c->lb[i], k)) >= 0)
 			wg_lb_set_alive(c->lb[i], b, logic_alive(c, k));
 	(void)wg_sess_foreach_instance(c->sess, (uint16_t)k, reroute_one, &ra);
+	if (logic_alive(c, k))
+		route_unrouted(c, k);
 	CTL_LOG(INFO, "logic %u %s: %" PRIu64 " route(s) revisited", k,
 		logic_alive(c, k) ? "is up" : "is down", c->st.reroutes);
 }
@@ -740,6 +887,7 @@ wg_ctl_tick(struct wg_ctl *c, uint64_t now_ms)
 		c->synced = true;
 	}
 	work += watch_logic(c);
+	work += upd_drain(c);
 	if (wg_sess_next_deadline(c->sess) <= now_ms)
 		work += wg_sess_expire(c->sess, now_ms, EXPIRE_BATCH, expired, c);
 	return work;
@@ -911,6 +1059,7 @@ wg_ctl_destroy(struct wg_ctl *c)
 	free(c->reqs);
 	wg_rl_destroy(c->rl);
 	wg_sess_destroy(c->sess);
+	free(c->upd);
 	wg_token_destroy(c->tok);
 	free(c);
 }

@@ -681,6 +681,16 @@ wg_sess_restore(struct wg_sess_table *t, uint64_t conn_id, uint64_t player_id,
 	return s;
 }
 
+void
+wg_sess_set_peer(struct wg_session *s, const uint8_t ip[16], uint16_t port, const char *account)
+{
+	if (ip != NULL)
+		memcpy(s->peer_ip, ip, sizeof(s->peer_ip));
+	s->peer_port = port;
+	if (account != NULL)
+		set_account(s, account);
+}
+
 uint32_t
 wg_sess_count(const struct wg_sess_table *t, enum wg_sess_state st)
 {

@@ -109,6 +109,11 @@ struct wg_session *wg_sess_restore(struct wg_sess_table *t, uint64_t conn_id,
 				   uint64_t player_id, const uint16_t *routes, unsigned int n_routes,
 				   const uint8_t token[WG_SESS_RESUME_LEN], uint64_t now_ms);
 
+/* Where a restored session's client is, and its account name (NULL keeps
+ * the name). */
+void wg_sess_set_peer(struct wg_session *s, const uint8_t ip[16], uint16_t port,
+		      const char *account);
+
 /* Sessions in state st (WG_SESS_FREE: free slots). */
 uint32_t wg_sess_count(const struct wg_sess_table *t, enum wg_sess_state st);
 /* All non-free sessions in slot order; fn must not change the table. */

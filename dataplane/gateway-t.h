@@ -107,6 +107,7 @@ struct wg_gw_stats {
 	uint64_t idle_kicks;
 	uint64_t sess_full;            /* no session object: connection refused */
 	uint64_t synced;               /* sessions reported to a restarted control */
+	uint64_t foreign;              /* from an instance the session is not routed to: dropped */
 };
 
 #endif /* WG_GATEWAY_T_H */

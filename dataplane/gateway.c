@@ -456,8 +456,9 @@ wg_gw_closed(struct wg_gw *gw, struct wg_gw_sess *ss, int reason)
 					      WG__DETACH_REASON__DETACH_REASON_KICKED, true, true);
 		break;
 	case WG_GW_LOGIN:
-		/* control may bind it still: the bind then finds no session */
-		detach_notify(gw, ss, WG__DETACH_REASON__DETACH_REASON_CLOSED, false, true);
+		/* control may bind it still (the bind then finds no session):
+		 * nothing here to resume */
+		detach_notify(gw, ss, WG__DETACH_REASON__DETACH_REASON_EXPIRED, false, true);
 		break;
 	default:
 		break;
@@ -466,6 +467,30 @@ wg_gw_closed(struct wg_gw *gw, struct wg_gw_sess *ss, int reason)
 }
 
 /* ------------------------------------------------------------ input */
+
+/* The client's seq counts as received (acknowledged in what we send). */
+static inline void
+take_seq(struct wg_gw_sess *ss, const struct wg_envelope *env)
+{
+	if (env->seq != 0 && (int32_t)(env->seq - ss->rx_seq) > 0)
+		ss->rx_seq = env->seq;
+}
+
+static void
+say_unavailable(struct wg_gw *gw, struct wg_gw_sess *ss, const struct wg_envelope *ref,
+		const char *text)
+{
+	Wg__Error e = WG__ERROR__INIT;
+
+	gw->st.unavailable++;
+	e.code = WG__ERROR_CODE__SERVICE_UNAVAILABLE;
+	e.ref_msg_id = ref->msg_id;
+	e.ref_type = ref->type;
+	e.text = (char *)(uintptr_t)text;
+	e.retry_after_ms = 1000;
+	gw->st.errors_sent++;
+	say(gw, ss, WG__MSG_TYPE__ERROR, ref->msg_id, &e.base);
+}
 
 /* Token bucket: true if the message may pass. */
 static bool
@@ -514,7 +539,7 @@ to_control(struct wg_gw *gw, struct wg_gw_sess *ss, struct rte_mbuf *m,
 		gw->st.unavailable++;
 		say_error(gw, ss, WG__ERROR_CODE__SERVICE_UNAVAILABLE, env,
 			  "login service unavailable");
-		return 0;
+		return -ENOTCONN;
 	}
 	if (ss->stream != NULL && wg_stream_peer(ss->stream, &peer) == 0) {
 		o.peer_ip = peer.ip;
@@ -526,7 +551,7 @@ to_control(struct wg_gw *gw, struct wg_gw_sess *ss, struct rte_mbuf *m,
 	sys_send(gw, c, WG_MSG_SESSION_OPEN, ss->id, &o.base);
 	if (to_slot(gw, c, m) != 0) {
 		say_error(gw, ss, WG__ERROR_CODE__SERVICE_UNAVAILABLE, env, "login service busy");
-		return 0;
+		return -ENOBUFS;
 	}
 	ss->state = WG_GW_LOGIN;
 	ss->deadline_ms = gw->now_ms + gw->conf->login_timeout_ms;
@@ -637,8 +662,6 @@ wg_gw_input(struct wg_gw *gw, struct wg_gw_sess *ss, bool text, const uint8_t *d
 		return violation(gw, ss, WG__KICK_CODE__FLOOD, "message flood");
 	}
 	gw->st.msgs_in++;
-	if (env.seq != 0 && (int32_t)(env.seq - ss->rx_seq) > 0)
-		ss->rx_seq = env.seq;
 	if (env.ack != 0)
 		replay_ack(gw, ss, env.ack);
 
@@ -663,7 +686,9 @@ wg_gw_input(struct wg_gw *gw, struct wg_gw_sess *ss, bool text, const uint8_t *d
 			return violation(gw, ss, WG__KICK_CODE__PROTOCOL_VIOLATION, "bad resume");
 		}
 		ss->violations = 0;
-		return to_control(gw, ss, m, &env);
+		if (to_control(gw, ss, m, &env) == 0)
+			take_seq(ss, &env);
+		return 0;
 	case WG__MSG_TYPE__LOGOUT:
 		if (ss->state != WG_GW_ACTIVE)
 			break;
@@ -689,25 +714,23 @@ wg_gw_input(struct wg_gw *gw, struct wg_gw_sess *ss, bool text, const uint8_t *d
 	}
 	slot = ss->route[svc];
 	if (slot == WG_GW_ROUTE_NONE || !slot_alive(gw, slot)) {
-		Wg__Error e = WG__ERROR__INIT;
-
 		rte_pktmbuf_free(m);
-		gw->st.unavailable++;
-		e.code = WG__ERROR_CODE__SERVICE_UNAVAILABLE;
-		e.ref_msg_id = env.msg_id;
-		e.ref_type = env.type;
-		e.text = (char *)"service instance unavailable";
-		e.retry_after_ms = 1000;
-		gw->st.errors_sent++;
-		say(gw, ss, WG__MSG_TYPE__ERROR, env.msg_id, &e.base);
+		say_unavailable(gw, ss, &env, "service instance unavailable");
 		return 0;
 	}
 	ss->violations = 0;
-	if (to_slot(gw, slot, m) == 0)
-		gw->st.msgs_routed++;
+	if (to_slot(gw, slot, m) != 0) {
+		/* not taken: the client must send it again, so its seq is
+		 * not counted as received */
+		say_unavailable(gw, ss, &env, "service instance busy");
+		return 0;
+	}
+	gw->st.msgs_routed++;
+	take_seq(ss, &env);
 	return 0;
 consumed:
 	ss->violations = 0;
+	take_seq(ss, &env);
 	rte_pktmbuf_free(m);
 	return 0;
 }
@@ -781,7 +804,9 @@ resume_bound(struct wg_gw *gw, struct wg_gw_sess *ss, const Wg__SessionBind *b)
 
 	ss->flags &= (uint8_t)~WG_GWF_RESUMING;
 	if (old == NULL || (old->state != WG_GW_DETACHED && old->state != WG_GW_ACTIVE) ||
-	    s == NULL) {
+	    (old->flags & WG_GWF_CLOSING) || s == NULL) {
+		/* a kicked or logged-out session is over, even while its
+		 * connection is still being closed */
 		gw->st.resume_failed++;
 		ss->state = WG_GW_NEW;
 		say_error(gw, ss, WG__ERROR_CODE__RESUME_FAILED, NULL, "session not found here");
@@ -819,6 +844,7 @@ resume_bound(struct wg_gw *gw, struct wg_gw_sess *ss, const Wg__SessionBind *b)
 	set_routes(gw, old, b);
 	attach_routes(gw, old, before, b->name, true, false);
 	gw->st.resumes++;
+	/* what follows is what the list holds: one frame each */
 	ra.replayed = old->replay_n;
 	ra.last_seq = old->rx_seq;
 	ra.resume_token = b->resume_token;
@@ -904,9 +930,27 @@ kick_req(struct wg_gw *gw, struct wg_gw_sess *ss, struct rte_mbuf *m)
 	kick(gw, ss, k->code, k->reason);
 }
 
+/* Control writes to any session; a logic instance only to the logged-in
+ * sessions routed to it, so one instance cannot speak for another or
+ * impersonate the login service. */
+static bool
+may_write(struct wg_gw *gw, const struct wg_gw_sess *ss, unsigned int slot)
+{
+	unsigned int i;
+
+	if (slot == control_slot(gw))
+		return true;
+	if (ss->state != WG_GW_ACTIVE && ss->state != WG_GW_DETACHED)
+		return false;
+	for (i = 0; i < gw->conf->n_services; i++)
+		if (ss->route[i] == slot)
+			return true;
+	return false;
+}
+
 /* Multicast: the Envelope, then padding to 8 bytes, then the session ids. */
 static void
-multicast(struct wg_gw *gw, struct rte_mbuf *m, struct wg_envelope *env)
+multicast(struct wg_gw *gw, unsigned int slot, struct rte_mbuf *m, struct wg_envelope *env)
 {
 	const struct wg_msg_hdr *h = wg_msg_hdr(m);
 	uint32_t off = (uint32_t)RTE_ALIGN_CEIL(sizeof(*h) + h->len, 8);
@@ -926,6 +970,10 @@ multicast(struct wg_gw *gw, struct rte_mbuf *m, struct wg_envelope *env)
 			gw->st.no_session++;
 			continue;
 		}
+		if (!may_write(gw, ss, slot)) {
+			gw->st.foreign++;
+			continue;
+		}
 		e = *env;
 		deliver(gw, ss, m, &e);
 	}
@@ -939,19 +987,23 @@ wg_gw_ring_msg(struct wg_gw *gw, unsigned int slot, struct rte_mbuf *m)
 	struct wg_envelope env;
 
 	if (h->msg_type >= WG_MSG_CLIENT_FIRST) {
-		/* the ring's length check covered the header only: the
-		 * multicast list sits past hdr.len */
+		/* wg_msg_check validated the layout; the Envelope itself is
+		 * the sender's and decoded like any client's */
 		if (ring_env(m, &env) != 0 || env.type != h->msg_type) {
 			gw->st.bad_msgs++;
 			goto out;
 		}
 		if (h->flags & WG_MSG_F_MULTICAST) {
-			multicast(gw, m, &env);
+			multicast(gw, slot, m, &env);
 			goto out;
 		}
 		ss = sess_find(gw, h->session_id);
 		if (ss == NULL) {
 			gw->st.no_session++;
+			goto out;
+		}
+		if (!may_write(gw, ss, slot)) {
+			gw->st.foreign++;
 			goto out;
 		}
 		if (ss->state == WG_GW_LOGIN && slot == gw->control &&
@@ -1091,7 +1143,7 @@ wg_gw_tick(struct wg_gw *gw, uint64_t now_ms)
 	if (gw->sync_slot != CONTROL_NONE)
 		work += sync_step(gw);
 	if (gw->st.sessions == 0)
-		return 0;
+		return work;
 	for (i = 0; i < n; i++) {
 		work += check(gw, &gw->sess[gw->sweep]);
 		if (++gw->sweep == gw->conf->max_sessions)
@@ -1113,7 +1165,7 @@ wg_gw_conf_defaults(struct wg_gw_conf *c)
 	c->login_timeout_ms = 10000;
 	c->resume_window_ms = 30000;
 	c->replay_max = 256;
-	c->replay_budget = 65536;
+	c->replay_budget = 1000;
 	c->msg_rate = 50;
 	c->msg_burst = 100;
 	c->max_violations = 20;
@@ -1205,7 +1257,7 @@ static const char *const stat_names[] = {
 	"kicked", "msgs_in", "msgs_routed", "msgs_out", "multicasts", "heartbeats",
 	"errors_sent", "bad_msgs", "unknown_type", "not_logged_in", "rate_limited", "too_big",
 	"unavailable", "no_session", "ring_full", "nobufs", "replay_dropped", "replayed",
-	"login_timeouts", "idle_kicks", "sess_full", "synced",
+	"login_timeouts", "idle_kicks", "sess_full", "synced", "foreign",
 };
 _Static_assert(RTE_DIM(stat_names) * sizeof(uint64_t) == sizeof(struct wg_gw_stats),
 	       "a name for every counter");

@@ -334,8 +334,11 @@ session_attach(struct wg_lfw *fw, unsigned int worker, const struct wg_msg_hdr *
 	if (v != 0) {
 		s = &fw->sess[v - 1];
 		if (s->player_id == a->player_id) {
-			/* a resume or a repeated route: same player, keep its state */
-			copy_name(s->name, a->name);
+			/* a resume or a repeated route: same player, keep its state
+			 * (and its name, when the attach carries none: a
+			 * restarted control may not know it) */
+			if (a->name != NULL && a->name[0] != '\0')
+				copy_name(s->name, a->name);
 			s->worker = (uint16_t)worker;
 			s->resumed = a->resumed;
 			fw->st.reattaches++;

@@ -998,6 +998,9 @@ test_services(void **state)
 		  "numbers in 1..1000, one per instance" },
 		{ PORT0 "gateway:\n  replay_max: 100\n  replay_budget: 50\n",
 		  "parsing [t.yaml:6]: gateway.replay_max 100 is above gateway.replay_budget 50" },
+		{ PORT0 "instances:\n  msg_mbufs: 1023\ngateway:\n  replay_budget: 512\n",
+		  "parsing [t.yaml:8]: gateway.replay_budget 512 is above half of "
+		  "instances.msg_mbufs (511): clients that never acknowledge would starve the rings" },
 	};
 	struct wg_conf c;
 	unsigned int i;
