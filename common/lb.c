@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lb.h"
+#include "mix.h"
 
 struct ring_point {
 	uint64_t hash;
@@ -38,18 +39,6 @@ static const char *const strategy_names[WG_LB_N_STRATEGIES] = {
 	[WG_LB_HASH] = "hash",
 };
 
-/* A 64-bit finaliser with full avalanche: player ids are often sequential,
- * and the ring needs them spread over the whole circle. */
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline uint64_t
 rng_next(struct wg_lb *lb)
@@ -141,9 +130,9 @@ ring_build(struct wg_lb *lb)
 
 		if (!b->used)
 			continue;
-		base = mix64(b->id ^ 0x6c62272e07bb0142ull);
+		base = wg_mix64(b->id ^ 0x6c62272e07bb0142ull);
 		for (uint32_t v = 0; v < b->weight * lb->conf.vnodes; v++) {
-			lb->ring[n].hash = mix64(base + (uint64_t)(v + 1) * 0x9e3779b97f4a7c15ull);
+			lb->ring[n].hash = wg_mix64(base + (uint64_t)(v + 1) * 0x9e3779b97f4a7c15ull);
 			lb->ring[n].slot = i;
 			lb->ring[n].vnode = v;
 			n++;
@@ -513,7 +502,7 @@ wg_lb_pick_hash_unbounded(const struct wg_lb *lb, uint64_t key)
 
 	if (lb->n_eligible == 0 || lb->ring_n == 0)
 		return -EHOSTUNREACH;
-	start = ring_search(lb, mix64(key));
+	start = ring_search(lb, wg_mix64(key));
 	for (uint32_t k = 0; k < lb->ring_n; k++) {
 		const struct ring_point *p = &lb->ring[(start + k) % lb->ring_n];
 
@@ -537,7 +526,7 @@ wg_lb_pick_hash(struct wg_lb *lb, uint64_t key)
 		return s < 0 ? s : picked(lb, (unsigned int)s);
 	}
 	eligible_sums(lb, &total, &wsum);
-	start = ring_search(lb, mix64(key));
+	start = ring_search(lb, wg_mix64(key));
 	for (uint32_t k = 0; k < lb->ring_n; k++) {
 		const struct ring_point *p = &lb->ring[(start + k) % lb->ring_n];
 		const struct wg_lb_backend *b = &lb->b[p->slot];

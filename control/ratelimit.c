@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "ratelimit.h"
+#include "mix.h"
 
 #define NIL UINT32_MAX
 
@@ -34,16 +35,6 @@ struct wg_rl {
 	struct wg_rl_stats st;
 };
 
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline uint32_t
 home(const struct wg_rl *rl, const uint8_t *key)
@@ -52,7 +43,7 @@ home(const struct wg_rl *rl, const uint8_t *key)
 
 	memcpy(&a, key, 8);
 	memcpy(&b, key + 8, 8);
-	return (uint32_t)mix64(mix64(a ^ rl->k0) + (b ^ rl->k1)) & rl->mask;
+	return (uint32_t)wg_mix64(wg_mix64(a ^ rl->k0) + (b ^ rl->k1)) & rl->mask;
 }
 
 static bool

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "session.h"
+#include "mix.h"
 
 #define NSVC WG_SESS_MAX_SERVICES
 
@@ -52,23 +53,13 @@ static const char *const state_names[WG_SESS_N_STATES] = {
 	"FREE", "LOGGING_IN", "ACTIVE", "DETACHED", "CLOSED",
 };
 
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 /* ---- hash indexes ---- */
 
 static inline uint32_t
 h_home(const struct wg_sess_table *t, const struct hidx *h, uint64_t key)
 {
-	return (uint32_t)mix64(key ^ t->seed) & h->mask;
+	return (uint32_t)wg_mix64(key ^ t->seed) & h->mask;
 }
 
 static uint32_t

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "token.h"
+#include "mix.h"
 
 #define KEYFILE_MAX (64 * 1024)
 
@@ -156,16 +157,6 @@ get_be64(const uint8_t *p)
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static bool
 account_ok(const uint8_t *a, size_t n)
@@ -210,7 +201,7 @@ nonce_slot(const struct wg_token_ctx *ctx, const uint8_t *nonce)
 
 	memcpy(&a, nonce, 8);
 	memcpy(&b, nonce + 8, 8);
-	return (uint32_t)mix64(mix64(a ^ ctx->seed) ^ b) & (ctx->cap - 1);
+	return (uint32_t)wg_mix64(wg_mix64(a ^ ctx->seed) ^ b) & (ctx->cap - 1);
 }
 
 /* Rehash the unexpired entries into the spare table and swap. Deleting in

@@ -29,6 +29,7 @@
 #include "msgjson.h"
 #include "msgring.h"
 #include "registry.h"
+#include "statlist.h"
 #include "stream.h"
 #include "wg_client.pb-c.h"
 #include "wg_internal.pb-c.h"
@@ -1266,12 +1267,5 @@ unsigned int
 wg_gw_stats_list(const struct wg_gw_stats *st, const char **names, uint64_t *values,
 		 unsigned int max)
 {
-	const uint64_t *v = (const uint64_t *)st;
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(stat_names) && i < max; i++) {
-		names[i] = stat_names[i];
-		values[i] = v[i];
-	}
-	return i;
+	return wg_stat_list(stat_names, RTE_DIM(stat_names), st, names, values, max);
 }

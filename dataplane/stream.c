@@ -35,6 +35,7 @@
 #include "framed.h"
 #include "gateway.h"
 #include "log.h"
+#include "statlist.h"
 #include "stream.h"
 #include "tcp.h"
 #include "tls_handshake.h"
@@ -1374,14 +1375,7 @@ unsigned int
 wg_stream_stats_list(const struct wg_stream_stats *st, const char **names, uint64_t *values,
 		     unsigned int max)
 {
-	const uint64_t *v = (const uint64_t *)st;
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(stat_names) && i < max; i++) {
-		names[i] = stat_names[i];
-		values[i] = v[i];
-	}
-	return i;
+	return wg_stat_list(stat_names, RTE_DIM(stat_names), st, names, values, max);
 }
 
 size_t
