@@ -142,7 +142,10 @@ wg_listeners_init(struct wg_dataplane *dp)
 	if (!tls)
 		return 0;
 	tls_conf_from(&tc, &cf->tls);
-	tc.idle_sleep_max_us = cf->dataplane.idle_sleep_max_us;
+	/* the engine is off the fast path: it naps even when the workers
+	 * busy-poll (--busy-poll would have it spin a core away) */
+	tc.idle_sleep_max_us = cf->dataplane.idle_sleep_max_us ? cf->dataplane.idle_sleep_max_us :
+								  200;
 	dp->tls_engine = wg_tls_hs_create("tlshs", &tc, dp->n_workers, dp->pkt_pool,
 					  (int)rte_socket_id());
 	if (dp->tls_engine == NULL) {

@@ -65,6 +65,9 @@ cleanup() {
 	ip link del "$T_TAP" 2>/dev/null || true
 	ip link del "$T_VETH" 2>/dev/null || true
 	rm -rf "$T_DIR" "/var/run/dpdk/$T_PREFIX"
+	# a dataplane that died in EAL init or by SIGKILL leaves its hugepage
+	# files, and they keep the memory
+	rm -f /dev/hugepages/"$T_PREFIX"map_* 2>/dev/null || true
 	exit $rc
 }
 trap cleanup EXIT
