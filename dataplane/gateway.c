@@ -176,7 +176,8 @@ sys_send(struct wg_gw *gw, uint32_t slot, uint32_t type, uint64_t id, const Prot
 
 /* One Envelope to the client, as its kind of frame. */
 static int
-write_env(struct wg_gw *gw, struct wg_gw_sess *ss, const struct wg_envelope *env)
+write_env(struct wg_gw *gw, struct wg_gw_sess *ss, const struct wg_envelope *env,
+	  unsigned int oflags)
 {
 	uint8_t hdr[WG_ENVELOPE_HDR_MAX];
 	int n;
@@ -193,7 +194,7 @@ write_env(struct wg_gw *gw, struct wg_gw_sess *ss, const struct wg_envelope *env
 			       env->type, wg_msgjson_error(&gw->json));
 			return 0;
 		}
-		n = wg_stream_msg_out(ss->stream, true, gw->json_out, (uint32_t)n, NULL, 0);
+		n = wg_stream_msg_out(ss->stream, true, gw->json_out, (uint32_t)n, NULL, 0, oflags);
 	} else {
 		/* the payload goes out from where it is, not after hdr: the
 		 * room the encoder checks for it is the frame's */
@@ -202,7 +203,7 @@ write_env(struct wg_gw *gw, struct wg_gw_sess *ss, const struct wg_envelope *env
 		if (n < 0)
 			return n;
 		n = wg_stream_msg_out(ss->stream, false, hdr, (uint32_t)n, env->payload,
-				      env->payload_len);
+				      env->payload_len, oflags);
 	}
 	if (n == 0)
 		gw->st.msgs_out++;
@@ -223,7 +224,7 @@ say(struct wg_gw *gw, struct wg_gw_sess *ss, uint32_t type, uint32_t msg_id,
 		return;
 	env.payload = buf;
 	env.payload_len = (uint32_t)protobuf_c_message_pack(pb, buf);
-	(void)write_env(gw, ss, &env);
+	(void)write_env(gw, ss, &env, 0);
 }
 
 static void
@@ -319,13 +320,13 @@ deliver(struct wg_gw *gw, struct wg_gw_sess *ss, struct rte_mbuf *m, struct wg_e
 		/* answers to a login in progress (an Error from control) */
 		env->seq = 0;
 		env->ack = ss->rx_seq;
-		(void)write_env(gw, ss, env);
+		(void)write_env(gw, ss, env, 0);
 		return;
 	}
 	env->seq = ++ss->tx_seq;
 	env->ack = ss->rx_seq;
 	replay_push(gw, ss, m, env->seq);
-	(void)write_env(gw, ss, env);
+	(void)write_env(gw, ss, env, 0);
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -859,7 +860,9 @@ resume_bound(struct wg_gw *gw, struct wg_gw_sess *ss, const Wg__SessionBind *b)
 			continue;
 		env.seq = gw->rp_seq[e];
 		env.ack = old->rx_seq;
-		(void)write_env(gw, old, &env);
+		/* at most replay_max messages: a long list must not look like
+		 * a client that does not read */
+		(void)write_env(gw, old, &env, WG_STREAM_OUT_REPLAY);
 		gw->st.replayed++;
 	}
 }

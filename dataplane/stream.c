@@ -1147,7 +1147,7 @@ wg_stream_poll(struct wg_stream_lctx *lx)
 
 int
 wg_stream_msg_out(struct wg_stream *s, bool text, const void *a, uint32_t alen, const void *b,
-		  uint32_t blen)
+		  uint32_t blen, unsigned int flags)
 {
 	uint8_t hdr[WG_WS_MAX_HDR], mask[4];
 	uint32_t len = alen + blen;
@@ -1155,7 +1155,7 @@ wg_stream_msg_out(struct wg_stream *s, bool text, const void *a, uint32_t alen, 
 
 	if (s->state != WG_STREAM_OPEN || (s->flags & WG_STREAMF_KILL))
 		return -EPIPE;
-	if (tx_len(s) + s->pass_out > OUT_MAX) {
+	if (tx_len(s) + s->pass_out > OUT_MAX && !(flags & WG_STREAM_OUT_REPLAY)) {
 		/* a client that does not read is not buffered for without
 		 * bound: it goes (its session can resume) */
 		s->lx->st.slow_consumers++;

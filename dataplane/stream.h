@@ -54,12 +54,17 @@ int wg_stream_proto_parse(const char *word);
 
 /* --- for the gateway (any time, also from ring input outside a pass) */
 
+/* wg_stream_msg_out() flags */
+#define WG_STREAM_OUT_REPLAY  0x1  /* part of a resume's replay: the caller bounds it
+                                    * (replay_max), so it may pass the slow-reader limit */
+
 /* One message to the peer, a (alen bytes) then b (blen), as one WebSocket
  * frame (text or binary) or one framed payload. 0; -EPIPE when the stream
- * is closing (nothing sent); -ENOMEM when out of buffers (the stream is
- * reset at its next pass). */
+ * is closing (nothing sent); -ENOBUFS when the peer does not read (over the
+ * output limit: the stream is reset at its next pass); -ENOMEM when out of
+ * buffers (likewise). */
 int wg_stream_msg_out(struct wg_stream *s, bool text, const void *a, uint32_t alen,
-		      const void *b, uint32_t blen);
+		      const void *b, uint32_t blen, unsigned int flags);
 
 /* Close after the queued output: WebSocket close with code, or FIN. */
 void wg_stream_msg_end(struct wg_stream *s, uint16_t ws_code);

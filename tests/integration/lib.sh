@@ -107,6 +107,7 @@ instances:
   lcore_base: 8
 logic:
   count: 2
+${T_LOGIC_CONF:-}
 ${T_EXTRA_CONF:-}
 EOC
 }
