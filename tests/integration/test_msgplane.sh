@@ -18,7 +18,17 @@ DBCTL=$WG_SRC/tools/dbctl.sh
 # password logins: accounts in a PostgreSQL of our own (cheap scrypt cost)
 PGPORT=$("$DBCTL" free-port)
 DB_DIR=$(mktemp -d /tmp/wgtest-db.XXXXXX)   # dbctl opens it to the postgres user
-trap 'rc=$?; "$DBCTL" stop "$DB_DIR" >/dev/null 2>&1 || true; rm -rf "$DB_DIR"; (exit $rc); cleanup' EXIT
+# cleanup() takes the exit status from $?: errexit goes off first, or
+# re-setting a failed status would end this handler before cleanup ran
+db_cleanup() {
+	local rc=$?
+	set +e
+	"$DBCTL" stop "$DB_DIR" >/dev/null 2>&1
+	rm -rf "$DB_DIR"
+	(exit $rc)
+	cleanup
+}
+trap db_cleanup EXIT
 "$DBCTL" start-pg "$DB_DIR" "$PGPORT" >/dev/null
 PG="host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"
 "$ACCT" add -d "$PG" -N 1024 -r 4 -p 1 paula 7001 <<<"correct horse" >/dev/null
