@@ -13,6 +13,7 @@
 
 #include "disc.h"
 #include "rpc_impl.h"
+#include "wg_rpc.pb-c.h"
 
 #define MAX_BACKENDS 8
 
@@ -475,4 +476,55 @@ wg_disc_dump(FILE *f, const struct wg_disc *d)
 		(unsigned long)d->st.events_add, (unsigned long)d->st.events_remove,
 		(unsigned long)d->st.events_update, (unsigned long)d->st.resyncs,
 		(unsigned long)d->st.errors);
+}
+
+uint8_t *
+wg_disc_instance_pack(const struct wg_disc_instance *in, size_t *len)
+{
+	Wg__Rpc__Instance m = WG__RPC__INSTANCE__INIT;
+	Wg__Rpc__MetaEntry e[WG_DISC_META_MAX], *ep[WG_DISC_META_MAX];
+	uint8_t *buf;
+	uint32_t i;
+
+	m.service = (char *)(uintptr_t)in->service;
+	m.id = (char *)(uintptr_t)in->id;
+	m.address = (char *)(uintptr_t)in->address;
+	m.weight = in->weight;
+	m.zone = (char *)(uintptr_t)in->zone;
+	for (i = 0; i < in->n_meta && i < WG_DISC_META_MAX; i++) {
+		wg__rpc__meta_entry__init(&e[i]);
+		e[i].key = (char *)(uintptr_t)in->meta[i].key;
+		e[i].value = (char *)(uintptr_t)in->meta[i].value;
+		ep[i] = &e[i];
+	}
+	m.n_metadata = i;
+	m.metadata = ep;
+	*len = wg__rpc__instance__get_packed_size(&m);
+	buf = malloc(*len ? *len : 1);
+	if (buf)
+		wg__rpc__instance__pack(&m, buf);
+	return buf;
+}
+
+int
+wg_disc_instance_unpack(const void *data, size_t len, struct wg_disc_instance *in)
+{
+	Wg__Rpc__Instance *m = wg__rpc__instance__unpack(NULL, len, data);
+	size_t i;
+	int rc = -EBADMSG;
+
+	if (m == NULL)
+		return -EBADMSG;
+	if (strlen(m->service) >= sizeof(in->service) || strlen(m->id) >= sizeof(in->id) ||
+	    strlen(m->address) >= sizeof(in->address) || strlen(m->zone) >= sizeof(in->zone) ||
+	    m->n_metadata > WG_DISC_META_MAX)
+		goto out;
+	wg_disc_instance_init(in, m->service, m->id, m->address, m->weight, m->zone);
+	for (i = 0; i < m->n_metadata; i++)
+		if (wg_disc_instance_set_meta(in, m->metadata[i]->key, m->metadata[i]->value) < 0)
+			goto out;
+	rc = wg_disc_instance_check(in);
+out:
+	wg__rpc__instance__free_unpacked(m, NULL);
+	return rc;
 }

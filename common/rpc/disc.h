@@ -61,6 +61,10 @@ int wg_disc_parse_static(const char *buf, size_t len, wg_disc_parse_fn *fn,
 int wg_disc_format_static(const struct wg_disc_instance *in, char *buf, size_t len);
 
 /* ---- for backends ---- */
+/* A record as stored by the Redis and etcd backends (wg.rpc.Instance):
+ * malloc'd bytes (NULL + errno ENOMEM), and back, validated (-EBADMSG). */
+uint8_t *wg_disc_instance_pack(const struct wg_disc_instance *in, size_t *len);
+int wg_disc_instance_unpack(const void *data, size_t len, struct wg_disc_instance *in);
 void *wg_disc_backend(struct wg_disc *d);
 void wg_disc_set_backend(struct wg_disc *d, void *state);
 /* Everything there is of a service now: the core diffs and emits. */

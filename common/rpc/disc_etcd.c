@@ -184,57 +184,6 @@ key_of(char *buf, size_t len, const char *service, const char *id)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : n;
 }
 
-static uint8_t *
-encode(const struct wg_disc_instance *in, size_t *len)
-{
-	Wg__Rpc__Instance m = WG__RPC__INSTANCE__INIT;
-	Wg__Rpc__MetaEntry e[WG_DISC_META_MAX], *ep[WG_DISC_META_MAX];
-	uint8_t *buf;
-	uint32_t i;
-
-	m.service = (char *)in->service;
-	m.id = (char *)in->id;
-	m.address = (char *)in->address;
-	m.weight = in->weight;
-	m.zone = (char *)in->zone;
-	for (i = 0; i < in->n_meta && i < WG_DISC_META_MAX; i++) {
-		wg__rpc__meta_entry__init(&e[i]);
-		e[i].key = (char *)in->meta[i].key;
-		e[i].value = (char *)in->meta[i].value;
-		ep[i] = &e[i];
-	}
-	m.n_metadata = i;
-	m.metadata = ep;
-	*len = wg__rpc__instance__get_packed_size(&m);
-	buf = malloc(*len ? *len : 1);
-	if (buf)
-		wg__rpc__instance__pack(&m, buf);
-	return buf;
-}
-
-static int
-decode(const uint8_t *data, size_t len, struct wg_disc_instance *in)
-{
-	Wg__Rpc__Instance *m = wg__rpc__instance__unpack(NULL, len, data);
-	size_t i;
-	int rc = -EBADMSG;
-
-	if (m == NULL)
-		return -EBADMSG;
-	if (strlen(m->service) >= sizeof(in->service) || strlen(m->id) >= sizeof(in->id) ||
-	    strlen(m->address) >= sizeof(in->address) || strlen(m->zone) >= sizeof(in->zone) ||
-	    m->n_metadata > WG_DISC_META_MAX)
-		goto out;
-	wg_disc_instance_init(in, m->service, m->id, m->address, m->weight, m->zone);
-	for (i = 0; i < m->n_metadata; i++)
-		if (wg_disc_instance_set_meta(in, m->metadata[i]->key, m->metadata[i]->value) < 0)
-			goto out;
-	rc = wg_disc_instance_check(in);
-out:
-	wg__rpc__instance__free_unpacked(m, NULL);
-	return rc;
-}
-
 /* ---- registration: grant, then put ---- */
 
 static void
@@ -307,7 +256,7 @@ e_put(struct wg_disc *d, const struct wg_disc_instance *in, uint32_t ttl_ms)
 		return -ENOMEM;
 	x->ed = ed;
 	x->in = *in;
-	x->val = encode(in, &x->len);
+	x->val = wg_disc_instance_pack(in, &x->len);
 	if (x->val == NULL) {
 		free(x);
 		return -ENOMEM;
@@ -451,8 +400,9 @@ cb_range(void *arg, struct wg_rpc_ccall *c, const ProtobufCMessage *msg,
 			q->kind = Q_WATCH_DOWN;
 		} else {
 			for (i = 0; i < r->n_kvs; i++)
-				if (decode(r->kvs[i]->value.data, r->kvs[i]->value.len,
-					   &q->snap[q->n]) == 0)
+				if (wg_disc_instance_unpack(r->kvs[i]->value.data,
+							    r->kvs[i]->value.len,
+							    &q->snap[q->n]) == 0)
 					q->n++;
 		}
 	}
@@ -507,7 +457,7 @@ cb_watch(void *arg, struct wg_rpc_ccall *c, const ProtobufCMessage *msg,
 			}
 			memcpy(q->id, slash + 1,
 			       kv->key.len - (size_t)(slash + 1 - (const char *)kv->key.data));
-		} else if (decode(kv->value.data, kv->value.len, &q->in) < 0) {
+		} else if (wg_disc_instance_unpack(kv->value.data, kv->value.len, &q->in) < 0) {
 			free(q);
 			push_simple(ed, Q_ERROR, NULL, NULL, 0);
 			continue;

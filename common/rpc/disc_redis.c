@@ -99,59 +99,6 @@ glob_escape(char *dst, size_t len, const char *s)
 
 /* ---- protobuf <-> instance ---- */
 
-static uint8_t *
-encode(const struct wg_disc_instance *in, size_t *len)
-{
-	Wg__Rpc__Instance m = WG__RPC__INSTANCE__INIT;
-	Wg__Rpc__MetaEntry e[WG_DISC_META_MAX], *ep[WG_DISC_META_MAX];
-	uint8_t *buf;
-	uint32_t i;
-
-	m.service = (char *)in->service;
-	m.id = (char *)in->id;
-	m.address = (char *)in->address;
-	m.weight = in->weight;
-	m.zone = (char *)in->zone;
-	for (i = 0; i < in->n_meta && i < WG_DISC_META_MAX; i++) {
-		wg__rpc__meta_entry__init(&e[i]);
-		e[i].key = (char *)in->meta[i].key;
-		e[i].value = (char *)in->meta[i].value;
-		ep[i] = &e[i];
-	}
-	m.n_metadata = i;
-	m.metadata = ep;
-	*len = wg__rpc__instance__get_packed_size(&m);
-	buf = malloc(*len ? *len : 1);
-	if (buf)
-		wg__rpc__instance__pack(&m, buf);
-	return buf;
-}
-
-/* A stored record, validated; -EBADMSG if it is not one of ours. */
-static int
-decode(const char *data, size_t len, struct wg_disc_instance *in)
-{
-	Wg__Rpc__Instance *m;
-	size_t i;
-	int rc = -EBADMSG;
-
-	m = wg__rpc__instance__unpack(NULL, len, (const uint8_t *)data);
-	if (m == NULL)
-		return -EBADMSG;
-	if (strlen(m->service) >= sizeof(in->service) || strlen(m->id) >= sizeof(in->id) ||
-	    strlen(m->address) >= sizeof(in->address) || strlen(m->zone) >= sizeof(in->zone) ||
-	    m->n_metadata > WG_DISC_META_MAX)
-		goto out;
-	wg_disc_instance_init(in, m->service, m->id, m->address, m->weight, m->zone);
-	for (i = 0; i < m->n_metadata; i++)
-		if (wg_disc_instance_set_meta(in, m->metadata[i]->key, m->metadata[i]->value) < 0)
-			goto out;
-	rc = wg_disc_instance_check(in);
-out:
-	wg__rpc__instance__free_unpacked(m, NULL);
-	return rc;
-}
-
 /* ---- commands ---- */
 
 static void
@@ -180,7 +127,7 @@ r_put(struct wg_disc *d, const struct wg_disc_instance *in, uint32_t ttl_ms)
 	kl = key_of(key, sizeof(key), in->service, in->id);
 	if (kl < 0)
 		return kl;
-	val = encode(in, &len);
+	val = wg_disc_instance_pack(in, &len);
 	if (val == NULL)
 		return -ENOMEM;
 	rc = wg_redis_cmdf(rd->r, key, (size_t)kl, cb_count, rd, "SET %b %b PX %u",
@@ -300,7 +247,7 @@ cb_mget(void *arg, int err, const struct redisReply *reply)
 
 		if (e->type != REDIS_REPLY_STRING)
 			continue;      /* expired between SCAN and MGET */
-		if (decode(e->str, e->len, &v[n]) < 0 ||
+		if (wg_disc_instance_unpack(e->str, e->len, &v[n]) < 0 ||
 		    strcmp(v[n].service, w->service) != 0) {
 			wg_disc_count_error(rd->d);
 			continue;
@@ -454,7 +401,7 @@ cb_get(void *arg, int err, const struct redisReply *reply)
 	} else if (reply->type == REDIS_REPLY_NIL) {
 		wg_disc_gone(k->rd->d, k->service, k->id);
 	} else if (reply->type == REDIS_REPLY_STRING) {
-		if (decode(reply->str, reply->len, &in) == 0 &&
+		if (wg_disc_instance_unpack(reply->str, reply->len, &in) == 0 &&
 		    strcmp(in.service, k->service) == 0 && strcmp(in.id, k->id) == 0)
 			wg_disc_seen(k->rd->d, &in);
 		else
