@@ -26,35 +26,9 @@
 #include <cmocka.h>
 
 #include "disc.h"
+#include "../disc_evlog.h"
 
 static const char *ctl, *endpoint;
-
-struct evlog {
-	unsigned int n;
-	enum wg_disc_event ev[128];
-	struct wg_disc_instance in[128];
-};
-
-static void
-ev_cb(void *arg, enum wg_disc_event ev, const struct wg_disc_instance *in)
-{
-	struct evlog *l = arg;
-
-	if (l->n < 128) {
-		l->ev[l->n] = ev;
-		l->in[l->n] = *in;
-	}
-	l->n++;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct wg_disc *
 open_disc(void)

@@ -14,25 +14,8 @@
 #include <cmocka.h>
 
 #include "disc.h"
+#include "../disc_evlog.h"
 #include "test_rpc_echo.h"
-
-struct evlog {
-	unsigned int n;
-	enum wg_disc_event ev[64];
-	struct wg_disc_instance in[64];
-};
-
-static void
-ev_cb(void *arg, enum wg_disc_event ev, const struct wg_disc_instance *in)
-{
-	struct evlog *l = arg;
-
-	if (l->n < 64) {
-		l->ev[l->n] = ev;
-		l->in[l->n] = *in;
-	}
-	l->n++;
-}
 
 static int
 count_cb(void *arg, const struct wg_disc_instance *in)
