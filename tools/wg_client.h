@@ -25,8 +25,9 @@
 /* ------------------------------------------------------------ JSON */
 
 /* Strict RFC 8259 syntax check of one JSON value filling p[0..len) (white
- * space around it allowed), nesting at most WGC_JSON_MAX_DEPTH. 0, or
- * -EINVAL with *at set to the offset of the first bad byte. */
+ * space around it allowed), nesting at most WGC_JSON_MAX_DEPTH, no member
+ * name twice in an object. 0, or -EINVAL with *at set to the offset of the
+ * first bad byte (for a repeated name: the end of its object). */
 #define WGC_JSON_MAX_DEPTH 32
 int wgc_json_check(const char *p, size_t len, size_t *at);
 

@@ -157,9 +157,13 @@ check_word(struct jc *j, const char *w)
 	return 0;
 }
 
+static bool dup_member(const char *obj, const char *end);
+
 static int
 check_value(struct jc *j)
 {
+	const char *obj_start;
+
 	ws_skip(&j->p, j->end);
 	if (j->p >= j->end)
 		return -1;
@@ -171,6 +175,7 @@ check_value(struct jc *j)
 
 		if (++j->depth > WGC_JSON_MAX_DEPTH)
 			return -1;
+		obj_start = j->p;
 		j->p++;
 		ws_skip(&j->p, j->end);
 		if (j->p < j->end && *j->p == close) {
@@ -196,7 +201,9 @@ check_value(struct jc *j)
 			if (*j->p == close) {
 				j->p++;
 				j->depth--;
-				return 0;
+				/* a name twice makes matching and lookups ambiguous
+				 * (the gateway refuses it too) */
+				return obj && dup_member(obj_start, j->p) ? -1 : 0;
 			}
 			if (*j->p != ',')
 				return -1;
@@ -357,6 +364,42 @@ str_eq(const char *a, const char *b)
 			return false;
 	} while (x >= 0);
 	return true;
+}
+
+/* The member name after the one at name (or the first, name = the
+ * object's '{'), NULL at the end of the checked object. */
+static const char *
+next_name(const char *name, const char *end)
+{
+	const char *q = name;
+
+	if (*q == '"') {
+		q = skip_string(q);
+		ws_skip(&q, end);
+		q++;                   /* ':' */
+		ws_skip(&q, end);
+		q = skip_value(q, end);
+		ws_skip(&q, end);
+	}
+	if (*q == '}')
+		return NULL;
+	q++;                           /* '{' or ',' */
+	ws_skip(&q, end);
+	return *q == '"' ? q : NULL;
+}
+
+/* Whether a checked object (obj at its '{', end past its '}') has a
+ * member name twice, compared after unescaping. */
+static bool
+dup_member(const char *obj, const char *end)
+{
+	const char *a, *b;
+
+	for (a = next_name(obj, end); a != NULL; a = next_name(a, end))
+		for (b = next_name(a, end); b != NULL; b = next_name(b, end))
+			if (str_eq(a, b))
+				return true;
+	return false;
 }
 
 /* a JSON string (at its quote) equals the C string key */

@@ -221,6 +221,10 @@ test_json_check(void **state)
 	check_bad("[1] // c", 4);
 	check_bad("\"\xc3\"", 2);                  /* truncated UTF-8 */
 	check_bad("\"\xed\xa0\x80\"", 2);          /* encoded surrogate */
+	/* a member name twice (after unescaping): bad at the end of its object */
+	check_bad("{\"a\":1,\"b\":2,\"a\":3}", 19);
+	check_bad("{\"x\":{\"r\\u006fom\":1,\"room\":[{}]}}", 32);
+	check_ok("{\"a\":{\"a\":1},\"b\":{\"a\":2}}");  /* same name, other objects */
 	/* depth: 32 levels pass, 33 do not */
 	memset(deep, '[', 32);
 	memset(deep + 32, ']', 32);
